@@ -1,0 +1,74 @@
+"""Sourire: the patient space and practice console of an orthodontic or dental practice."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import ROOT, load_config
+from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+log = logging.getLogger("portal")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. `config` overrides settings read from the environment."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    app.config.update(load_config(config))
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
+
+    from portal import models  # noqa: F401  every table registered before Alembic looks
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    from portal.core import i18n, labels, security
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    labels.init_app(app)
+    security.init_app(app)
+
+    from portal.accounts.login import init_login
+
+    init_login(app, login_manager)
+    _register_blueprints(app)
+
+    from portal.core.errors_web import register_error_handlers
+
+    register_error_handlers(app)
+    _register_cli(app)
+
+    if not app.config["TESTING"]:
+        mode = f"RQ on {app.config['REDIS_URL']}" if app.config["REDIS_URL"] else "in-process (no REDIS_URL)"
+        log.info("background jobs: %s", mode)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    # Importing the view modules attaches their routes to each package's blueprint.
+    from portal.accounts import bp as accounts_bp, views_patient, views_staff  # noqa: F401
+    from portal.console import bp as console_bp, views as console_views  # noqa: F401
+    from portal.core.views import bp as core_bp
+    from portal.notify import bp as notify_bp, views as notify_views  # noqa: F401
+    from portal.patients import bp as patients_bp, views as patients_views  # noqa: F401
+    from portal.space import bp as space_bp, views as space_views  # noqa: F401
+
+    for bp in (core_bp, accounts_bp, space_bp, console_bp, patients_bp, notify_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from portal.accounts.cli import staff_cli
+    from portal.core.cli import practice_cli
+    from portal.demo.cli import demo_cli
+
+    for group in (practice_cli, staff_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,256 @@
+"""Patient and parent sign-in: identification, SMS code, password (two factors).
+
+First time: mobile number + the patient's last name, first name and birth date identify one
+patient; a 6-digit SMS code proves the number; the person then chooses a password. Afterwards
+a sign-in needs the password and an SMS code. Nothing here tells whether a person exists:
+every miss gives the same neutral answer.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from portal.accounts.models import PatientAccount, SmsChallenge
+from portal.accounts.passwords import check_policy, hash_password, verify_password
+from portal.accounts.sessions import open_session
+from portal.core import audit
+from portal.core.audit import Actor
+from portal.core.db import utcnow
+from portal.core.errors import Invalid, TooManyAttempts
+from portal.core.models import Practice
+from portal.core.phones import normalize_phone
+from portal.core.text import name_key
+from portal.core.tokens import keyed_hash, same
+from portal.extensions import db
+from portal.notify.models import Channel
+from portal.notify.services import count_recent, queue_sms
+from portal.patients.models import Patient, Responsible
+from portal.patients.services import linked_patients
+
+CODE_LIFETIME = timedelta(minutes=5)
+CODE_MAX_FAILURES = 5
+SMS_WINDOW = timedelta(minutes=15)
+SMS_PER_WINDOW = 3
+RESEND_DELAY = timedelta(seconds=60)
+PASSWORD_MAX_FAILURES = 10
+LOCKOUT = timedelta(minutes=15)
+ENROL_GRACE = timedelta(minutes=15)  # time to choose a password once the code is verified
+
+
+def neutral_miss() -> Invalid:
+    return Invalid(_("Nous n'avons pas pu vous identifier. Vérifiez le numéro de téléphone, "
+                     "le nom, le prénom et la date de naissance saisis."))
+
+
+def parse_phone(raw: str) -> str:
+    phone = normalize_phone(raw)
+    if phone is None:
+        raise Invalid(_("Ce numéro de téléphone n'est pas valide."), "phone")
+    return phone
+
+
+def identify(*, phone: str, last_name: str, first_name: str, birth_date: date, actor: Actor) -> Patient:
+    """The one patient matching all four entries, whose own number, a parent's or the financial
+    responsible's number is `phone`. Raises the neutral `Invalid` otherwise."""
+    e164 = parse_phone(phone)
+    linked_ids = select(Responsible.patient_id).where(Responsible.mobile == e164)
+    candidates = db.session.scalars(
+        select(Patient).join(Practice, Practice.id == Patient.practice_id).where(
+            or_(Patient.mobile == e164, Patient.id.in_(linked_ids)),
+            Patient.last_name_key == name_key(last_name),
+            Patient.first_name_key == name_key(first_name),
+            Patient.birth_date == birth_date,
+            Patient.do_not_share_online.is_(False),
+            Practice.active.is_(True),
+        ).limit(2)
+    ).all()
+    if len(candidates) != 1:
+        audit.record("patient.identify_failed", actor=actor, details={"phone_suffix": e164[-2:]})
+        raise neutral_miss()
+    return candidates[0]
+
+
+def account_for(patient: Patient, phone: str) -> PatientAccount:
+    """The portal account of the person holding `phone` in the patient's practice."""
+    e164 = parse_phone(phone)
+    account = db.session.scalar(select(PatientAccount).where(
+        PatientAccount.practice_id == patient.practice_id, PatientAccount.phone == e164))
+    if account is None:
+        account = PatientAccount(practice_id=patient.practice_id, phone=e164)
+        db.session.add(account)
+        db.session.flush()
+    if not account.active:
+        raise neutral_miss()
+    return account
+
+
+def _check_lock(account: PatientAccount) -> None:
+    if account.locked_until and account.locked_until > utcnow():
+        raise TooManyAttempts(_("Trop d'essais. Réessayez dans quelques minutes."))
+
+
+def check_password(account: PatientAccount, password: str, *, actor: Actor) -> None:
+    """Second factor check before any SMS leaves. Locks the account after repeated failures."""
+    _check_lock(account)
+    if not verify_password(account.password_hash, password):
+        account.failed_passwords += 1
+        if account.failed_passwords >= PASSWORD_MAX_FAILURES:
+            account.locked_until = utcnow() + LOCKOUT
+            account.failed_passwords = 0
+        audit.record("patient.signin_failed", actor=actor, practice_id=account.practice_id, target=account,
+                     details={"reason": "password"})
+        raise Invalid(_("Mot de passe incorrect."), "password")
+    account.failed_passwords = 0
+
+
+def accounts_with_password(phone: str) -> list[PatientAccount]:
+    e164 = parse_phone(phone)
+    return list(db.session.scalars(select(PatientAccount).where(
+        PatientAccount.phone == e164, PatientAccount.password_hash.is_not(None),
+        PatientAccount.active.is_(True))))
+
+
+def returning_signin(*, phone: str, password: str, actor: Actor) -> PatientAccount:
+    """A remembered device: number and password. The same neutral answer for any miss."""
+    accounts = accounts_with_password(phone)
+    if not accounts:
+        verify_password(None, password)
+        audit.record("patient.signin_failed", actor=actor, details={"reason": "unknown"})
+        raise Invalid(_("Numéro ou mot de passe incorrect."))
+    for account in accounts:
+        _check_lock(account)
+        if verify_password(account.password_hash, password):
+            account.failed_passwords = 0
+            return account
+    for account in accounts:
+        account.failed_passwords += 1
+        if account.failed_passwords >= PASSWORD_MAX_FAILURES:
+            account.locked_until, account.failed_passwords = utcnow() + LOCKOUT, 0
+        audit.record("patient.signin_failed", actor=actor, practice_id=account.practice_id,
+                     target=account, details={"reason": "password"})
+    raise Invalid(_("Numéro ou mot de passe incorrect."))
+
+
+def _new_code(challenge_id: int) -> tuple[str, str]:
+    code = f"{secrets.randbelow(10**6):06d}"
+    return code, keyed_hash(code, context=f"sms:{challenge_id}")
+
+
+def _guard_sms_budget(phone: str) -> None:
+    sent = count_recent(channel=Channel.sms, recipient=phone, category="auth_code", since=utcnow() - SMS_WINDOW)
+    if sent >= SMS_PER_WINDOW:
+        raise TooManyAttempts(_("Trop de codes envoyés à ce numéro. Réessayez dans 15 minutes."))
+
+
+def _send(challenge: SmsChallenge, code: str) -> None:
+    practice = db.session.get(Practice, challenge.practice_id)
+    body = _("%(practice)s : votre code Sourire est %(code)s. Il expire dans 5 minutes. "
+             "Ne le communiquez a personne.", practice=practice.name, code=code)
+    queue_sms(practice_id=challenge.practice_id, to=challenge.phone, body=body, category="auth_code",
+              key=f"auth_code:{challenge.id}:{challenge.send_count}")
+
+
+def send_code(account: PatientAccount, *, purpose: str, actor: Actor) -> SmsChallenge:
+    """Send a new code to the account's number. Raises `TooManyAttempts` past the budget."""
+    _check_lock(account)
+    _guard_sms_budget(account.phone)
+    now = utcnow()
+    challenge = SmsChallenge(practice_id=account.practice_id, account_id=account.id, phone=account.phone,
+                             purpose=purpose, code_hash="", expires_at=now + CODE_LIFETIME, last_sent_at=now)
+    db.session.add(challenge)
+    db.session.flush()
+    code, challenge.code_hash = _new_code(challenge.id)
+    _send(challenge, code)
+    audit.record("patient.code_sent", actor=actor, practice_id=account.practice_id, target=account,
+                 details={"purpose": purpose})
+    return challenge
+
+
+def _usable(challenge: SmsChallenge) -> None:
+    if challenge.consumed_at or challenge.verified_at or challenge.failed_attempts >= CODE_MAX_FAILURES:
+        raise Invalid(_("Ce code n'est plus valable. Recommencez la connexion."), "code")
+
+
+def resend_code(challenge: SmsChallenge, *, actor: Actor) -> None:
+    """'Renvoyer': a fresh code on the same challenge. The failure counter is kept."""
+    _usable(challenge)
+    wait = challenge.last_sent_at + RESEND_DELAY - utcnow()
+    if wait.total_seconds() > 0:
+        raise TooManyAttempts(_("Patientez %(s)d secondes avant de demander un nouveau code.",
+                                s=int(wait.total_seconds()) + 1))
+    _guard_sms_budget(challenge.phone)
+    now = utcnow()
+    challenge.send_count += 1
+    challenge.last_sent_at, challenge.expires_at = now, now + CODE_LIFETIME
+    code, challenge.code_hash = _new_code(challenge.id)
+    _send(challenge, code)
+    audit.record("patient.code_resent", actor=actor, practice_id=challenge.practice_id,
+                 target=challenge, details={"send_count": challenge.send_count})
+
+
+def verify_code(challenge: SmsChallenge, code: str, *, actor: Actor) -> None:
+    """Check a typed code. Five wrong tries kill the challenge; an expired code is refused."""
+    _usable(challenge)
+    if challenge.expires_at <= utcnow():
+        raise Invalid(_("Ce code a expiré. Demandez-en un nouveau avec « Renvoyer »."), "code")
+    typed = "".join(ch for ch in code if ch.isdigit())
+    if len(typed) != 6 or not same(keyed_hash(typed, context=f"sms:{challenge.id}"), challenge.code_hash):
+        challenge.failed_attempts += 1
+        audit.record("patient.code_failed", actor=actor, practice_id=challenge.practice_id, target=challenge,
+                     details={"failed_attempts": challenge.failed_attempts})
+        left = CODE_MAX_FAILURES - challenge.failed_attempts
+        if left <= 0:
+            raise Invalid(_("Code incorrect. Trop d'essais : recommencez la connexion."), "code")
+        raise Invalid(_("Code incorrect. Il vous reste %(n)d essai(s).", n=left), "code")
+    challenge.verified_at = utcnow()
+
+
+def finish_signin(challenge: SmsChallenge, *, actor: Actor) -> PatientAccount:
+    """A verified sign-in code: open the session."""
+    if challenge.purpose != "signin" or challenge.verified_at is None or challenge.consumed_at:
+        raise Invalid(_("Recommencez la connexion."))
+    challenge.consumed_at = utcnow()
+    account = db.session.get(PatientAccount, challenge.account_id)
+    return _signed_in(account, actor)
+
+
+def set_first_password(challenge: SmsChallenge, password: str, *, actor: Actor) -> PatientAccount:
+    """After the first code: the person chooses the password that is their second factor."""
+    if (challenge.purpose != "enrol" or challenge.verified_at is None or challenge.consumed_at
+            or challenge.verified_at + ENROL_GRACE < utcnow()):
+        raise Invalid(_("Recommencez la connexion."))
+    account = db.session.get(PatientAccount, challenge.account_id)
+    personal = tuple(x for p in linked_patients(account) for x in (p.last_name, p.first_name))
+    check_policy(password, personal=personal + (account.phone[-8:],))
+    account.password_hash = hash_password(password)
+    challenge.consumed_at = utcnow()
+    audit.record("patient.password_set", actor=actor, practice_id=account.practice_id, target=account)
+    return _signed_in(account, actor)
+
+
+def _signed_in(account: PatientAccount, actor: Actor) -> PatientAccount:
+    patients = linked_patients(account)
+    if not patients:  # the file was unlinked or withdrawn between the steps
+        raise neutral_miss()
+    account.last_signin_at = utcnow()
+    open_session(account, actor=actor, current_patient_id=patients[0].id)
+    audit.record("patient.signin", actor=actor, practice_id=account.practice_id, target=account)
+    return account
+
+
+def change_password(account: PatientAccount, *, current: str, new: str, actor: Actor) -> None:
+    """From the patient menu: needs the current password; other sessions are ended."""
+    from portal.accounts.sessions import revoke_all
+
+    if not verify_password(account.password_hash, current):
+        raise Invalid(_("Mot de passe actuel incorrect."), "current")
+    personal = tuple(x for p in linked_patients(account) for x in (p.last_name, p.first_name))
+    check_policy(new, personal=personal)
+    account.password_hash = hash_password(new)
+    viewing = account.auth_session.current_patient_id if account.auth_session else None
+    revoke_all(account, "password_changed")
+    open_session(account, actor=actor, current_patient_id=viewing)  # this browser stays in
+    audit.record("patient.password_changed", actor=actor, practice_id=account.practice_id, target=account)

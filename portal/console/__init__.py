@@ -1,0 +1,4 @@
+"""The staff console: dashboard, the team, the audit journal."""
+from flask import Blueprint
+
+bp = Blueprint("console", __name__, url_prefix="/console")

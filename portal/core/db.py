@@ -1,0 +1,69 @@
+"""Column types, mixins and the one commit helper shared by every domain."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from portal.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant, always returned timezone-aware in UTC.
+
+    PostgreSQL keeps the zone itself; SQLite keeps naive text, so values are converted to UTC
+    on the way in and marked UTC on the way out. A naive datetime is refused: it is a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class PracticeOwned:
+    """Every practice-owned row carries `practice_id` (tenancy invariant)."""
+
+    @declared_attr
+    def practice_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("practice.id", ondelete="CASCADE"), index=True)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def commit() -> None:
+    """The one place an entry point (request, job, CLI command) commits.
+
+    Jobs enqueued during the unit of work are handed to the queue only after the commit
+    succeeds (see portal.core.jobs), so a worker never sees rows that were rolled back.
+    """
+    from portal.core import jobs
+
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        jobs.discard_pending()
+        raise
+    jobs.flush_pending()

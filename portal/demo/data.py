@@ -1,0 +1,77 @@
+"""The demo practice. Everything goes through the same services as real data."""
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pyotp
+from sqlalchemy import select
+
+from portal.accounts import staff_admin
+from portal.accounts.models import Role
+from portal.core.audit import Actor
+from portal.core.db import utcnow
+from portal.core.models import Practice
+from portal.core.services import add_practitioner, create_practice
+from portal.extensions import db
+from portal.patients.models import FileStatus
+from portal.patients.services import create_patient
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "sourire-demo-2026"
+DEMO_PHONE = "06 12 34 56 78"
+STAFF = [
+    ("claire.martin@example.com", Role.owner, "Claire", "Martin"),
+    ("paul.bernard@example.com", Role.practitioner, "Paul", "Bernard"),
+    ("julie.petit@example.com", Role.secretary, "Julie", "Petit"),
+]
+FAMILY = [  # two children whose parent 1 holds the demo number
+    ("1001", "LEFEVRE", "Léa", "F", date(2012, 5, 14), FileStatus.in_treatment, date(2024, 9, 2)),
+    ("1002", "LEFEVRE", "Hugo", "M", date(2015, 2, 3), FileStatus.consultation, None),
+]
+LAST = ["Moreau", "Laurent", "Simon", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier",
+        "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez", "Legrand"]
+FIRST = ["Emma", "Gabriel", "Jade", "Raphaël", "Louise", "Arthur", "Alice", "Louis", "Chloé", "Jules",
+         "Inès", "Adam", "Lina", "Maël", "Rose", "Noah", "Anna", "Léo", "Mia", "Sacha"]
+
+
+def demo_practice() -> Practice | None:
+    return db.session.scalar(select(Practice).where(Practice.slug == DEMO_SLUG))
+
+
+def load_demo(*, extra_patients: int = 60, seed: int = 7) -> dict:
+    """Create the demo practice; returns what to print. Refuses to run twice."""
+    if demo_practice() is not None:
+        raise ValueError("the demo practice already exists")
+    actor = Actor.operator()
+    practice = create_practice(name="Cabinet d'orthodontie du Dr Martin", slug=DEMO_SLUG,
+                               address="3 rue Aristide Bergès", postal_code="21800", city="Sennecey-lès-Dijon",
+                               phone="03 80 32 01 40", email="contact@example.com", actor=actor)
+    practice.info_zones = ["Chirurgiens-dentistes spécialistes ODF",
+                           "Bonjour, toute l'équipe du cabinet vous souhaite la bienvenue.",
+                           "Horaires : lundi-vendredi 9h-18h30, mercredi 8h30-16h30", "", "", "", ""]
+    secrets_by_email = {}
+    for email, role, first, last in STAFF:
+        user = staff_admin.create_staff(practice=practice, email=email, role=role, first_name=first, last_name=last,
+                                        password=DEMO_PASSWORD, actor=actor)
+        # Enrolled already, so the demo shows the everyday sign-in; `flask demo code` prints codes.
+        user.totp_secret = pyotp.random_base32()
+        user.totp_confirmed_at = utcnow()
+        secrets_by_email[email] = user.totp_secret
+        if role in (Role.owner, Role.practitioner):
+            add_practitioner(practice, first_name=first, last_name=last, actor=actor, specialty="Orthodontie",
+                             staff_user_id=user.id)
+    parent = {"role": "parent1", "civility": "Mme", "last_name": "LEFEVRE", "first_name": "Sophie",
+              "mobile": DEMO_PHONE, "email": "sophie.lefevre@example.com"}
+    for number, last, first, sex, born, status, start in FAMILY:
+        create_patient(practice_id=practice.id, number=number, last_name=last, first_name=first, sex=sex,
+                       birth_date=born, file_status=status, treatment_start=start, city="Dijon",
+                       responsibles=[parent, {**parent, "role": "financial"}], actor=actor)
+    rng = random.Random(seed)
+    for i in range(extra_patients):
+        born = date(rng.randint(1975, 2019), rng.randint(1, 12), rng.randint(1, 28))
+        create_patient(practice_id=practice.id, number=str(2000 + i), last_name=rng.choice(LAST).upper(),
+                       first_name=rng.choice(FIRST), sex=rng.choice("FM"), birth_date=born,
+                       mobile=f"07{rng.randint(50000000, 89999999)}", file_status=rng.choice(list(FileStatus)),
+                       actor=actor, audit_it=False)
+    return {"practice": practice, "totp": secrets_by_email}

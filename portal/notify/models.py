@@ -1,0 +1,46 @@
+"""The outbox: one row per outgoing SMS or e-mail (DESIGN invariant 5)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.db import Timestamped, UTCDateTime
+from portal.extensions import db
+
+
+class Channel(str, enum.Enum):
+    sms = "sms"
+    email = "email"
+
+
+class OutboxStatus(str, enum.Enum):
+    queued = "queued"      # waiting for the worker
+    sending = "sending"    # claimed by a worker
+    sent = "sent"          # accepted by the provider
+    stored = "stored"      # no provider configured: kept here, shown to staff
+    failed = "failed"      # the last try failed; retried until `attempts` runs out
+
+
+class OutboxMessage(Timestamped, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Null only for messages that belong to no practice (an operator's own test message).
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id", ondelete="CASCADE"), index=True)
+    # The unique key is what makes "send once" hold when a job runs twice.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    channel: Mapped[Channel] = mapped_column(db.Enum(Channel, native_enum=False, length=10))
+    category: Mapped[str] = mapped_column(String(40), index=True)  # auth_code, invite, reset, ...
+    recipient: Mapped[str] = mapped_column(String(200), index=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[OutboxStatus] = mapped_column(
+        db.Enum(OutboxStatus, native_enum=False, length=10), default=OutboxStatus.queued, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    provider_ref: Mapped[str] = mapped_column(String(120), default="")
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    encoding: Mapped[str] = mapped_column(String(8), default="")  # GSM-7 or UCS-2 for SMS
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,97 @@
+"""Patients and the people responsible for them."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import PracticeOwned, Timestamped, UTCDateTime, utcnow
+from portal.core.phones import display_phone
+from portal.extensions import db
+
+
+class FileStatus(str, enum.Enum):
+    consultation = "consultation"
+    in_treatment = "in_treatment"
+    retention = "retention"
+    finished = "finished"
+
+
+class ResponsibleRole(str, enum.Enum):
+    parent1 = "parent1"
+    parent2 = "parent2"
+    financial = "financial"
+
+
+class Patient(PracticeOwned, Timestamped, db.Model):
+    __table_args__ = (
+        UniqueConstraint("practice_id", "number"),
+        Index("ix_patient_practice_name", "practice_id", "last_name_key", "first_name_key",
+              postgresql_ops={"last_name_key": "varchar_pattern_ops", "first_name_key": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))  # the practice's internal number (seed 001)
+    civility: Mapped[str] = mapped_column(String(10), default="")
+    last_name: Mapped[str] = mapped_column(String(80))
+    first_name: Mapped[str] = mapped_column(String(80))
+    # Accent- and case-free copies, kept in step by the service that writes names, so that the
+    # sign-in match and the staff search use an index instead of scanning.
+    last_name_key: Mapped[str] = mapped_column(String(80))
+    first_name_key: Mapped[str] = mapped_column(String(80))
+    sex: Mapped[str] = mapped_column(String(1), default="")  # F, M, or empty when unknown
+    birth_date: Mapped[date] = mapped_column(Date)
+    mobile: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164
+    email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(12), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    treatment_start: Mapped[date | None] = mapped_column(Date)
+    file_status: Mapped[FileStatus] = mapped_column(
+        db.Enum(FileStatus, native_enum=False, length=20), default=FileStatus.consultation
+    )
+    # Seed 000, RGPD: the patient asked that nothing of theirs be shared online.
+    do_not_share_online: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    responsibles: Mapped[list[Responsible]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Responsible.role"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def mobile_display(self) -> str:
+        return display_phone(self.mobile)
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class Responsible(PracticeOwned, db.Model):
+    __table_args__ = (UniqueConstraint("patient_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ResponsibleRole] = mapped_column(db.Enum(ResponsibleRole, native_enum=False, length=20))
+    civility: Mapped[str] = mapped_column(String(10), default="")
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    first_name: Mapped[str] = mapped_column(String(80), default="")
+    mobile: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164
+    email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+
+    patient: Mapped[Patient] = relationship(back_populates="responsibles")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def mobile_display(self) -> str:
+        return display_phone(self.mobile)

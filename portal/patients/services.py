@@ -1,0 +1,138 @@
+"""Patient records: creation, the staff search, and who may see which file."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from portal.core import audit
+from portal.core.audit import Actor
+from portal.core.errors import Invalid, NotFound
+from portal.core.phones import normalize_phone
+from portal.core.text import name_key
+from portal.extensions import db
+from portal.patients.models import FileStatus, Patient, Responsible, ResponsibleRole
+
+
+def linked_patients(account) -> list[Patient]:
+    """Every patient of the account's practice linked to its number (own, parent 1, parent 2 or
+    financial responsible), except those who asked not to be shared online. Oldest first."""
+    linked_ids = select(Responsible.patient_id).where(
+        Responsible.practice_id == account.practice_id, Responsible.mobile == account.phone)
+    return list(db.session.scalars(
+        select(Patient).where(
+            Patient.practice_id == account.practice_id,
+            or_(Patient.mobile == account.phone, Patient.id.in_(linked_ids)),
+            Patient.do_not_share_online.is_(False),
+        ).order_by(Patient.birth_date, Patient.first_name)
+    ))
+
+
+def patient_for_account(account, patient_id: int) -> Patient:
+    """A patient the account may see, or `NotFound` (any other id answers 404)."""
+    for patient in linked_patients(account):
+        if patient.id == patient_id:
+            return patient
+    raise NotFound()
+
+
+def get_patient(*, practice_id: int, patient_id: int) -> Patient:
+    patient = db.session.scalar(select(Patient).where(Patient.id == patient_id, Patient.practice_id == practice_id))
+    if patient is None:
+        raise NotFound()
+    return patient
+
+
+def _phone_or_invalid(raw: str | None, field: str) -> str | None:
+    if not raw:
+        return None
+    e164 = normalize_phone(raw)
+    if e164 is None:
+        raise Invalid(_("Ce numéro de téléphone n'est pas valide."), field)
+    return e164
+
+
+def create_patient(*, practice_id: int, number: str, last_name: str, first_name: str, birth_date: date,
+                   actor: Actor, sex: str = "", mobile: str | None = None, email: str = "",
+                   address: str = "", postal_code: str = "", city: str = "",
+                   treatment_start: date | None = None, file_status: FileStatus = FileStatus.consultation,
+                   responsibles: list[dict] | None = None, do_not_share_online: bool = False,
+                   audit_it: bool = True) -> Patient:
+    """Create a patient and their responsibles. Raises `Invalid` on a bad phone or a taken number."""
+    if db.session.scalar(select(Patient.id).where(Patient.practice_id == practice_id, Patient.number == number)):
+        raise Invalid(_("Ce numéro de dossier existe déjà."), "number")
+    patient = Patient(
+        practice_id=practice_id, number=number, last_name=last_name.strip(), first_name=first_name.strip(),
+        last_name_key=name_key(last_name), first_name_key=name_key(first_name), sex=sex,
+        birth_date=birth_date, mobile=_phone_or_invalid(mobile, "mobile"), email=email.strip().lower(),
+        address=address, postal_code=postal_code, city=city, treatment_start=treatment_start,
+        file_status=file_status, do_not_share_online=do_not_share_online,
+    )
+    for data in responsibles or []:
+        patient.responsibles.append(Responsible(
+            practice_id=practice_id, role=ResponsibleRole(data["role"]), civility=data.get("civility", ""),
+            last_name=data.get("last_name", ""), first_name=data.get("first_name", ""),
+            mobile=_phone_or_invalid(data.get("mobile"), f"{data['role']}_mobile"),
+            email=data.get("email", "").strip().lower(), address=data.get("address", ""),
+        ))
+    db.session.add(patient)
+    db.session.flush()
+    if audit_it:
+        audit.record("patient.created", actor=actor, practice_id=practice_id, target=patient)
+    return patient
+
+
+def set_sharing(patient: Patient, *, do_not_share: bool, actor: Actor) -> None:
+    """The RGPD switch of seed 000: a patient may refuse to have anything shared online.
+
+    Switching it on ends the online access at once: linked accounts no longer see this file.
+    """
+    if patient.do_not_share_online == do_not_share:
+        return
+    patient.do_not_share_online = do_not_share
+    audit.record("patient.sharing_changed", actor=actor, practice_id=patient.practice_id, target=patient,
+                 details={"do_not_share_online": do_not_share})
+
+
+def search_patients(*, practice_id: int, query: str, limit: int = 50) -> list[Patient]:
+    """Staff search: a phone number (the patient's or a responsible's), a file number, or the
+    start of a last name, optionally followed by a first name. Uses indexed columns only."""
+    query = (query or "").strip()
+    base = select(Patient).where(Patient.practice_id == practice_id)
+    if not query:
+        return list(db.session.scalars(base.order_by(Patient.last_name_key, Patient.first_name_key).limit(limit)))
+    digits = "".join(c for c in query if c.isdigit())
+    if digits and len(digits) >= 9 and len(digits) >= len(query.replace(" ", "").replace("+", "")) - 1:
+        e164 = normalize_phone(query)
+        if e164 is None:
+            return []
+        linked = select(Responsible.patient_id).where(Responsible.practice_id == practice_id,
+                                                      Responsible.mobile == e164)
+        q = base.where(or_(Patient.mobile == e164, Patient.id.in_(linked)))
+    elif digits and digits == query:
+        q = base.where(Patient.number == query)
+    else:
+        words = name_key(query).split()
+        if not words:
+            return []
+        q = base.where(_starts_with(Patient.last_name_key, words[0]))
+        if len(words) > 1:
+            q = base.where(or_(
+                _starts_with(Patient.last_name_key, " ".join(words)),
+                (Patient.last_name_key == words[0]) & _starts_with(Patient.first_name_key, " ".join(words[1:])),
+            ))
+    return list(db.session.scalars(q.order_by(Patient.last_name_key, Patient.first_name_key).limit(limit)))
+
+
+def _starts_with(column, prefix: str):
+    """A prefix match on an accent-free key column that can use its index on both databases:
+    PostgreSQL through a `varchar_pattern_ops` index and LIKE; SQLite, whose LIKE ignores
+    indexes unless told otherwise, through a byte-order range (keys are plain ASCII)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return (column >= prefix) & (column < prefix + "\x7f")
+    return column.startswith(prefix, autoescape=True)
+
+
+def count_patients(practice_id: int) -> int:
+    return db.session.scalar(select(func.count(Patient.id)).where(Patient.practice_id == practice_id))

@@ -1,0 +1,39 @@
+"""Staff pages: the patient list with its live search, a patient's file, the sharing switch."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import gettext as _
+
+from portal.accounts.forms import ConfirmForm
+from portal.core.auth import staff_required
+from portal.core.db import commit
+from portal.core.web import current_actor, done, render
+from portal.patients import bp, services
+
+
+@bp.route("/")
+@staff_required()
+def index():
+    query = request.args.get("q", "").strip()[:100]
+    patients = services.search_patients(practice_id=g.practice.id, query=query)
+    return render("patients/index.html", fragment="patients/_results.html", target="patients-results",
+                  patients=patients, query=query)
+
+
+@bp.route("/<int:patient_id>")
+@staff_required()
+def show(patient_id: int):
+    patient = services.get_patient(practice_id=g.practice.id, patient_id=patient_id)
+    return render("patients/show.html", patient=patient, confirm=ConfirmForm())
+
+
+@bp.route("/<int:patient_id>/partage", methods=["POST"])
+@staff_required()
+def sharing(patient_id: int):
+    patient = services.get_patient(practice_id=g.practice.id, patient_id=patient_id)
+    if ConfirmForm().validate_on_submit():
+        services.set_sharing(patient, do_not_share=request.form.get("do_not_share") == "1", actor=current_actor())
+        commit()
+    message = (_("Le dossier n'est plus partagé en ligne.") if patient.do_not_share_online
+               else _("Le dossier est de nouveau visible en ligne."))
+    return done(message, "patients.show", patient_id=patient.id)

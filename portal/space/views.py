@@ -1,0 +1,67 @@
+"""Home, the menu, switching between the patients linked to one number, own password."""
+from __future__ import annotations
+
+from flask import g
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from portal.accounts import patient_signin
+from portal.accounts.forms import ChangePasswordForm, ConfirmForm
+from portal.core.auth import patient_required
+from portal.core.db import commit
+from portal.core.errors import DomainError
+from portal.core.web import current_actor, done, form_errors_from, invalid, render, safe_next
+from portal.extensions import db
+from portal.patients.services import patient_for_account
+from portal.space import bp
+
+
+@bp.route("/")
+@patient_required
+def home():
+    return render("space/home.html", switch_form=ConfirmForm())
+
+
+@bp.route("/menu")
+@patient_required
+def menu():
+    return render("space/menu.html", switch_form=ConfirmForm())
+
+
+@bp.route("/patients/<int:patient_id>/afficher", methods=["POST"])
+@patient_required
+def switch_patient(patient_id: int):
+    """Show another of the patients linked to this number (404 for any other id)."""
+    patient = patient_for_account(current_user, patient_id)
+    if not ConfirmForm().validate_on_submit():
+        return done(_("Action non effectuée : rechargez la page."), "space.home")
+    current_user.auth_session.current_patient_id = patient.id
+    commit()
+    from flask import flash, redirect
+
+    flash(_("Vous consultez maintenant le dossier de %(name)s.", name=patient.full_name), "success")
+    return redirect(safe_next("/"), code=303)
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@patient_required
+def password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render("space/password.html", form=form, status=status)
+    try:
+        patient_signin.change_password(current_user, current=form.current.data, new=form.password.data,
+                                       actor=current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        form_errors_from(exc, form)
+        return invalid("space/password.html", form=form)
+    commit()
+    login_user(current_user)
+    return done(_("Mot de passe modifié. Vos autres appareils ont été déconnectés."), "space.menu")
+
+
+@bp.app_context_processor
+def _space_context():
+    return {"viewing": getattr(g, "patient", None)}

@@ -1,0 +1,173 @@
+"""Fixtures: the app on a real database (PostgreSQL or SQLite, from TEST_DATABASE_URL), a real
+Redis for jobs and rate limits, a test client, sign-in helpers and `run_jobs()`.
+
+Rows are deleted after each test instead of rolled back: browser tests run the app in a server
+thread that must see committed data, and requests commit exactly as in production.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pyotp
+import pytest
+from redis import Redis
+from rq import SimpleWorker
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.extensions import db as _db
+from tests import factories
+
+TMP = Path(tempfile.gettempdir())
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TMP / f'sourire-test-{os.getpid()}.db'}"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+TEST_CONFIG = {
+    "SOURIRE_ENV": "testing",
+    "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "RQ_QUEUE": "sourire-test",
+    "RATELIMIT_STORAGE_URI": REDIS_URL,
+    "BASE_URL": "https://sourire.test",
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+    "FILES_DIR": str(TMP / "sourire-test-files"),
+    "SERVER_NAME": None,
+}
+
+
+def _fresh_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and Path(parsed.database).exists():
+            Path(parsed.database).unlink()
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    _fresh_database(DATABASE_URL)
+    app = create_app(TEST_CONFIG)
+    with app.app_context():
+        upgrade()  # the real migrations, not create_all: they are what production runs
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    ctx = app.app_context()
+    ctx.push()
+    yield _db
+    _db.session.rollback()
+    for table in reversed(_db.metadata.sorted_tables):
+        _db.session.execute(table.delete())
+    _db.session.commit()
+    _db.session.remove()
+    ctx.pop()
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job now, with a real RQ worker on the real Redis."""
+
+    def run() -> int:
+        from portal.core.jobs import queue
+
+        q = queue()
+        worker = SimpleWorker([q], connection=q.connection)
+        worker.work(burst=True)
+        return q.count
+
+    return run
+
+
+@pytest.fixture
+def make_practice():
+    return factories.make_practice
+
+
+@pytest.fixture
+def make_staff():
+    return factories.make_staff
+
+
+@pytest.fixture
+def make_patient():
+    return factories.make_patient
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class Auth:
+    """Sign in through the real forms, as a user would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, url, data, get_url=None, **kw):
+        page = self.client.get(get_url or url)
+        data = {**data, "csrf_token": csrf_from(page.get_data(as_text=True))}
+        return self.client.post(url, data=data, **kw)
+
+    def staff(self, user, password=factories.PASSWORD, secret=None, follow=True):
+        r = self.post("/console/connexion", {"email": user.email, "password": password})
+        assert r.status_code == 303, r.get_data(as_text=True)
+        code = pyotp.TOTP(secret or user.totp_secret).now()
+        return self.post("/console/connexion/code", {"code": code}, follow_redirects=follow)
+
+    def patient_identify(self, patient, phone, remember=False):
+        data = {"phone": phone, "last_name": patient.last_name, "first_name": patient.first_name,
+                "birth_date": patient.birth_date.isoformat()}
+        if remember:
+            data["remember"] = "y"
+        return self.post("/connexion?autre=1", data, get_url="/connexion?autre=1")
+
+    def patient_first_signin(self, patient, phone, password=factories.PATIENT_PASSWORD):
+        r = self.patient_identify(patient, phone)
+        assert r.status_code == 303, r.get_data(as_text=True)
+        r = self.post("/connexion/code", {"code": factories.last_code(phone)})
+        assert r.headers["Location"].endswith("/connexion/mot-de-passe/nouveau"), r.get_data(as_text=True)
+        return self.post("/connexion/mot-de-passe/nouveau", {"password": password, "confirm": password})
+
+    def patient_signin(self, patient, phone, password=factories.PATIENT_PASSWORD):
+        r = self.patient_identify(patient, phone)
+        assert r.headers["Location"].endswith("/connexion/mot-de-passe")
+        r = self.post("/connexion/mot-de-passe", {"password": password})
+        assert r.status_code == 303, r.get_data(as_text=True)
+        return self.post("/connexion/code", {"code": factories.last_code(phone)})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
