@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from flask.testing import FlaskClient
 from redis import Redis
 from rq import SimpleWorker
 from sqlalchemy import create_engine, text
@@ -60,12 +61,26 @@ def _fresh_database(url: str) -> None:
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    Tests keep an app context open (for `db.session`); without this, Flask would reuse it for
+    every request and `g` (the CSRF token cache, `g.practice`, `g.patient`) would leak from one
+    request to the next, hiding real bugs.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     from flask_migrate import upgrade
 
     _fresh_database(DATABASE_URL)
     app = create_app(TEST_CONFIG)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()  # the real migrations, not create_all: they are what production runs
     yield app

@@ -205,7 +205,7 @@ def staff_change_password():
         form_errors_from(exc, form)
         return invalid("accounts/staff_security.html", form=form, **ctx)
     commit()
-    login_user(current_user)  # the new session token replaces the old one in the cookie
+    login_user(current_user._get_current_object())  # the new session token replaces the old one in the cookie
     return done(_("Mot de passe modifié. Vos autres sessions ont été fermées."), "accounts.staff_security")
 
 

@@ -26,11 +26,19 @@ class SmsCost:
 
 def sms_cost(text: str) -> SmsCost:
     if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text):
-        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        sizes = [2 if c in GSM7_EXTENDED else 1 for c in text]
         single, multi, encoding = 160, 153, "GSM-7"
     else:
-        units = len(text.encode("utf-16-le")) // 2
+        sizes = [len(c.encode("utf-16-le")) // 2 for c in text]
         single, multi, encoding = 70, 67, "UCS-2"
+    units = sum(sizes)
     if units <= single:
         return SmsCost(encoding, units, 1 if units else 0, single)
-    return SmsCost(encoding, units, -(-units // multi), multi)
+    # An escape sequence or a surrogate pair is never split between two parts: when it does not
+    # fit, it opens the next part, so ceil(units / multi) can count one part short.
+    segments, used = 1, 0
+    for size in sizes:
+        if used + size > multi:
+            segments, used = segments + 1, 0
+        used += size
+    return SmsCost(encoding, units, segments, multi)

@@ -58,7 +58,7 @@ def password():
         form_errors_from(exc, form)
         return invalid("space/password.html", form=form)
     commit()
-    login_user(current_user)
+    login_user(current_user._get_current_object())
     return done(_("Mot de passe modifié. Vos autres appareils ont été déconnectés."), "space.menu")
 
 
