@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.accounts.models import Role
@@ -83,8 +84,9 @@ class ForgotForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
-ROLE_CHOICES = [(Role.secretary.value, _l("Secrétaire")), (Role.practitioner.value, _l("Praticien")),
-                (Role.owner.value, _l("Titulaire"))]
+ROLE_CHOICES = [SelectChoice(Role.secretary.value, _l("Secrétaire")),
+                SelectChoice(Role.practitioner.value, _l("Praticien")),
+                SelectChoice(Role.owner.value, _l("Titulaire"))]
 
 
 class InviteForm(FlaskForm):

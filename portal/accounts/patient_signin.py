@@ -237,7 +237,7 @@ def _signed_in(account: PatientAccount, actor: Actor) -> PatientAccount:
         raise neutral_miss()
     account.last_signin_at = utcnow()
     open_session(account, actor=actor, current_patient_id=patients[0].id)
-    audit.record("patient.signin", actor=actor, practice_id=account.practice_id, target=account)
+    audit.record("patient.signin", actor=actor.become(account), target=account)
     return account
 
 

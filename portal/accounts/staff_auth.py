@@ -105,8 +105,7 @@ def verify_second_factor(user: StaffUser, code: str, *, actor: Actor) -> str:
     user.failed_signins = 0
     user.last_signin_at = utcnow()
     open_session(user, actor=actor)
-    audit.record("staff.signin", actor=actor, practice_id=user.practice_id, target=user,
-                 details={"method": method})
+    audit.record("staff.signin", actor=actor.become(user), target=user, details={"method": method})
     return method
 
 
@@ -160,5 +159,4 @@ def finish_enrolment_signin(user: StaffUser, *, actor: Actor) -> None:
     verified is the second factor, so the session opens."""
     user.last_signin_at = utcnow()
     open_session(user, actor=actor)
-    audit.record("staff.signin", actor=actor, practice_id=user.practice_id, target=user,
-                 details={"method": "enrolment"})
+    audit.record("staff.signin", actor=actor.become(user), target=user, details={"method": "enrolment"})

@@ -6,7 +6,7 @@ the CLI with `Actor.operator()`, jobs with `Actor.system()`.
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portal.core.models import AuditEvent
 from portal.extensions import db
@@ -29,6 +29,13 @@ class Actor:
         except Exception:  # no login name in some containers
             who = "operator"
         return cls("operator", label=f"cli:{who}")
+
+    def become(self, user) -> "Actor":
+        """The same browser, now known as `user` (for the sign-in event itself)."""
+        if user.kind == "staff":
+            return replace(self, type="staff", id=user.id, label=user.email, practice_id=user.practice_id,
+                           role=user.role.value)
+        return replace(self, type="patient", id=user.id, label=user.phone, practice_id=user.practice_id)
 
     @classmethod
     def system(cls, label: str = "job") -> "Actor":
