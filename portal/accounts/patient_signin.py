@@ -41,11 +41,13 @@ ENROL_GRACE = timedelta(minutes=15)  # time to choose a password once the code i
 
 
 def neutral_miss() -> Invalid:
+    """The one answer for every identification miss: it never says who exists."""
     return Invalid(_("Nous n'avons pas pu vous identifier. Vérifiez le numéro de téléphone, "
                      "le nom, le prénom et la date de naissance saisis."))
 
 
 def parse_phone(raw: str) -> str:
+    """E.164 form of a typed number; `Invalid` on the phone field otherwise."""
     phone = normalize_phone(raw)
     if phone is None:
         raise Invalid(_("Ce numéro de téléphone n'est pas valide."), "phone")
@@ -107,6 +109,7 @@ def check_password(account: PatientAccount, password: str, *, actor: Actor) -> N
 
 
 def accounts_with_password(phone: str) -> list[PatientAccount]:
+    """Active accounts holding this number that already chose a password."""
     e164 = parse_phone(phone)
     return list(db.session.scalars(select(PatientAccount).where(
         PatientAccount.phone == e164, PatientAccount.password_hash.is_not(None),

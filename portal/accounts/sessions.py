@@ -17,6 +17,7 @@ TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute per
 
 
 def idle_limit(kind: str) -> timedelta:
+    """How long a session of this kind may stay unused."""
     minutes = current_app.config["STAFF_IDLE_MINUTES" if kind == "staff" else "PATIENT_IDLE_MINUTES"]
     return timedelta(minutes=minutes)
 
@@ -68,6 +69,7 @@ def load_session(token: str | None):
 
 
 def revoke_session(row: AuthSession, reason: str) -> None:
+    """End one session (sign-out)."""
     if row.revoked_at is None:
         row.revoked_at, row.revoked_reason = utcnow(), reason
 

@@ -25,6 +25,7 @@ RESET_LIFETIME = timedelta(hours=1)
 
 
 def clean_email(raw: str, field: str = "email") -> str:
+    """Normalised, lower-case e-mail; `Invalid` on `field` when malformed."""
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
@@ -37,6 +38,7 @@ def _require_owner(actor_user: StaffUser | None) -> None:
 
 
 def get_staff(*, practice_id: int, staff_id: int) -> StaffUser:
+    """A staff member of the practice, or `NotFound`."""
     user = db.session.scalar(select(StaffUser).where(StaffUser.id == staff_id, StaffUser.practice_id == practice_id))
     if user is None:
         raise NotFound()
@@ -44,11 +46,13 @@ def get_staff(*, practice_id: int, staff_id: int) -> StaffUser:
 
 
 def list_team(practice_id: int) -> list[StaffUser]:
+    """The practice's staff, by name."""
     return list(db.session.scalars(select(StaffUser).where(StaffUser.practice_id == practice_id)
                                    .order_by(StaffUser.last_name, StaffUser.email)))
 
 
 def pending_invitations(practice_id: int) -> list[StaffToken]:
+    """Invitations not used, revoked or expired."""
     return list(db.session.scalars(select(StaffToken).where(
         StaffToken.practice_id == practice_id, StaffToken.purpose == "invite",
         StaffToken.used_at.is_(None), StaffToken.expires_at > utcnow()).order_by(StaffToken.id.desc())))
@@ -105,6 +109,7 @@ def _live_token(token: str, purpose: str) -> StaffToken:
 
 
 def check_invitation(token: str) -> StaffToken:
+    """A live invitation for this token, or `Invalid`."""
     return _live_token(token, "invite")
 
 
@@ -125,6 +130,7 @@ def accept_invitation(token: str, *, first_name: str, last_name: str, password: 
 
 
 def revoke_invitation(*, practice_id: int, invite_id: int, by: StaffUser, actor: Actor) -> None:
+    """Cancel a pending invitation (owner only); its link stops working."""
     _require_owner(by)
     invite = db.session.scalar(select(StaffToken).where(StaffToken.id == invite_id,
                                                         StaffToken.practice_id == practice_id,
@@ -160,6 +166,7 @@ def request_password_reset(email: str, *, actor: Actor) -> None:
 
 
 def check_reset(token: str) -> StaffToken:
+    """A live password-reset link for this token, or `Invalid`."""
     return _live_token(token, "reset")
 
 
@@ -185,6 +192,7 @@ def _owners_left(practice_id: int, excluding: int) -> int:
 
 
 def change_role(user: StaffUser, role: Role, *, by: StaffUser | None, actor: Actor) -> None:
+    """Change a staff member's role (owner only); the last owner stays an owner (`Conflict`)."""
     _require_owner(by)
     if user.role is Role.owner and role is not Role.owner and _owners_left(user.practice_id, user.id) == 0:
         raise Conflict(_("Le cabinet doit garder au moins un titulaire."), "role")
@@ -217,6 +225,7 @@ def reset_two_factor(user: StaffUser, *, actor: Actor) -> None:
 
 
 def change_own_password(user: StaffUser, *, current: str, new: str, actor: Actor) -> None:
+    """Change one's own password (needs the current one); every other session ends."""
     from portal.accounts.passwords import verify_password
     from portal.accounts.sessions import open_session
 

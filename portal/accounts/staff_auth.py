@@ -118,6 +118,7 @@ def start_totp_enrolment(user: StaffUser) -> str:
 
 
 def provisioning_uri(user: StaffUser) -> str:
+    """The otpauth:// URI that authenticator apps read from the QR code."""
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
@@ -150,6 +151,7 @@ def new_recovery_codes(user: StaffUser, *, actor: Actor) -> list[str]:
 
 
 def remaining_recovery_codes(user: StaffUser) -> int:
+    """How many unused recovery codes the user has left."""
     return len(db.session.scalars(select(RecoveryCode.id).where(
         RecoveryCode.staff_user_id == user.id, RecoveryCode.used_at.is_(None))).all())
 

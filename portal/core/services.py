@@ -19,6 +19,7 @@ _SLUG_OK = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def slugify(name: str) -> str:
+    """A URL-safe slug from a practice name."""
     return "-".join(name_key(name).split())[:60] or "cabinet"
 
 
@@ -69,6 +70,7 @@ def get_practice(ref: str | int) -> Practice:
 
 def add_practitioner(practice: Practice, *, first_name: str, last_name: str, actor: Actor, title: str = "Dr",
                      specialty: str = "", staff_user_id: int | None = None) -> Practitioner:
+    """Add a practitioner to the practice (optionally linked to a staff account)."""
     initials = (first_name[:1] + last_name[:1]).upper()
     p = Practitioner(practice_id=practice.id, title=title, first_name=first_name, last_name=last_name,
                      initials=initials, specialty=specialty, staff_user_id=staff_user_id)
@@ -79,4 +81,5 @@ def add_practitioner(practice: Practice, *, first_name: str, last_name: str, act
 
 
 def zone(practice: Practice) -> ZoneInfo:
+    """The practice's time zone."""
     return ZoneInfo(practice.timezone)

@@ -38,6 +38,7 @@ def patient_for_account(account, patient_id: int) -> Patient:
 
 
 def get_patient(*, practice_id: int, patient_id: int) -> Patient:
+    """A patient of the practice, or `NotFound`."""
     patient = db.session.scalar(select(Patient).where(Patient.id == patient_id, Patient.practice_id == practice_id))
     if patient is None:
         raise NotFound()
@@ -135,4 +136,5 @@ def _starts_with(column, prefix: str):
 
 
 def count_patients(practice_id: int) -> int:
+    """How many patients the practice has."""
     return db.session.scalar(select(func.count(Patient.id)).where(Patient.practice_id == practice_id))
