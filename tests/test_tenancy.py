@@ -1,0 +1,193 @@
+"""Tenancy, proven by walking every endpoint (DESIGN invariant 1).
+
+Two practices; in each, two patient accounts (one parent with two children, one with one) and
+one staff member per role. Every principal requests every registered endpoint with the ids of
+what it must not see: another practice's rows, and for patients another family's files. Each
+answer must be a 404 (or a 403 / redirect to sign-in before any lookup), must not contain a
+single marker of the other tenant, and must change nothing there.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import Role, StaffToken, StaffUser
+from portal.accounts.staff_admin import invite_staff
+from portal.core.audit import Actor
+from portal.core.db import commit
+from portal.notify.models import OutboxMessage
+from portal.notify.services import queue_sms
+from portal.patients.models import Patient
+from tests import factories
+from tests.conftest import Auth, csrf_from
+
+
+@dataclass
+class Tenant:
+    practice: object
+    staff: dict = field(default_factory=dict)       # role -> StaffUser
+    families: list = field(default_factory=list)    # [(phone, [patients])]
+    invite: object = None
+    message: object = None
+    markers: list = field(default_factory=list)     # strings that only this tenant's pages may show
+
+
+def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
+    practice = make_practice(f"Cabinet {tag}")
+    t = Tenant(practice)
+    for role in Role:
+        t.staff[role] = make_staff(practice, role, email=f"{role.value}.{tag.lower()}@example.com",
+                                   last_name=f"Staff{tag}{role.value}")
+    phones = {"A": ("06 11 11 11 11", "06 22 22 22 22"), "B": ("06 33 33 33 33", "06 44 44 44 44")}[tag]
+    for i, phone in enumerate(phones):
+        kids = [make_patient(practice, parent_mobile=phone, last_name=f"Fam{tag}{i}", first_name=f"Kid{tag}{i}{k}",
+                             birth_date=date(2010 + k, 3, 4)) for k in range(2 - i)]
+        t.families.append((phone, kids))
+    t.invite = invite_staff(practice_id=practice.id, email=f"invitee.{tag.lower()}@example.com", role=Role.secretary,
+                            by=t.staff[Role.owner], actor=Actor.operator())
+    t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
+                          category="manual")
+    commit()
+    t.markers = ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
+                 + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"])
+    return t
+
+
+def snapshot(t: Tenant, db) -> dict:
+    """What a cross-tenant request could have changed."""
+    db.session.expire_all()
+    return {
+        "patients": [(p.id, p.do_not_share_online) for p in db.session.scalars(
+            select(Patient).where(Patient.practice_id == t.practice.id).order_by(Patient.id))],
+        "staff": [(u.id, u.role, u.active) for u in db.session.scalars(
+            select(StaffUser).where(StaffUser.practice_id == t.practice.id).order_by(StaffUser.id))],
+        "invites": [(i.id, i.used_at) for i in db.session.scalars(
+            select(StaffToken).where(StaffToken.practice_id == t.practice.id))],
+        "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
+    }
+
+
+# How to fill each URL argument with something the principal must not reach.
+def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
+    if arg == "patient_id":
+        values = [p.id for _, kids in other.families for p in kids]
+        if principal[0] == "patient":  # another family of the same practice is just as foreign
+            values += [p.id for phone, kids in mine.families if phone != principal[1] for p in kids]
+        return values
+    if arg == "staff_id":
+        return [u.id for u in other.staff.values()]
+    if arg == "invite_id":
+        return [other.invite.id]
+    if arg == "message_id":
+        return [other.message.id]
+    raise AssertionError(f"test_tenancy does not know how to fill <{arg}>: teach foreign_values()")
+
+
+# Global secrets rather than tenant ids, and sign-out (it would end the walk's own session).
+SKIPPED_ENDPOINTS = {"accounts.accept_invitation", "accounts.staff_reset", "accounts.signout"}
+
+
+@pytest.fixture
+def tenants(make_practice, make_staff, make_patient):
+    return build_tenant("A", make_practice, make_staff, make_patient), build_tenant("B", make_practice, make_staff,
+                                                                                    make_patient)
+
+
+def sign_in(app, principal, tenant: Tenant):
+    client = app.test_client()
+    auth = Auth(client)
+    if principal[0] == "staff":
+        auth.staff(tenant.staff[principal[1]])
+    elif principal[0] == "patient":
+        phone = principal[1]
+        kids = dict(tenant.families)[phone]
+        auth.patient_first_signin(kids[0], phone)
+    return client
+
+
+def principals(t: Tenant):
+    yield ("anonymous", None)
+    for role in Role:
+        yield ("staff", role)
+    for phone, _ in t.families:
+        yield ("patient", phone)
+
+
+def test_nobody_reaches_another_tenants_data(app, db, tenants):
+    a, b = tenants
+    before = {"A": snapshot(a, db), "B": snapshot(b, db)}
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static" and r.endpoint not in SKIPPED_ENDPOINTS]
+    checked = 0
+    for mine, other in ((a, b), (b, a)):
+        for principal in principals(mine):
+            client = sign_in(app, principal, mine)
+            # markers of the other tenant, and for a patient, of the other family in the same practice
+            forbidden = list(other.markers)
+            if principal[0] == "patient":
+                forbidden += [p.first_name for phone, kids in mine.families if phone != principal[1] for p in kids]
+            for rule in rules:
+                methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+                arg_sets = [{}]
+                for arg in rule.arguments:
+                    arg_sets = [{**s, arg: v} for s in arg_sets for v in foreign_values(arg, principal, mine, other)]
+                for args in arg_sets:
+                    url = _build(app, rule.endpoint, args)
+                    for method in methods:
+                        if method == "POST":
+                            page = client.get("/console/" if principal[0] == "staff" else
+                                              "/menu" if principal[0] == "patient" else "/connexion?autre=1")
+                            token = csrf_from(page.get_data(as_text=True))
+                            r = client.post(url, data={"csrf_token": token, "do_not_share": "1", "active": "0",
+                                                       "role": "secretary", "lang": "fr"})
+                        else:
+                            r = client.get(url)
+                        body = r.get_data(as_text=True)
+                        leaked = [m for m in forbidden if m in body]
+                        assert not leaked, f"{principal} {method} {url} shows {leaked}"
+                        if args:
+                            assert r.status_code in (302, 303, 403, 404), f"{principal} {method} {url}: {r.status_code}"
+                            if r.status_code in (302, 303):
+                                assert re.search(r"/(console/)?connexion", r.headers["Location"]), \
+                                    f"{principal} {method} {url} redirected to {r.headers['Location']}"
+                        checked += 1
+            # searches for the other tenant's people find nothing
+            if principal[0] == "staff":
+                for q in (other.families[0][1][0].last_name, other.families[0][0]):
+                    body = client.get("/console/patients/", query_string={"q": q}).get_data(as_text=True)
+                    assert not [m for m in forbidden if m in body], f"{principal} search {q!r} leaks"
+    assert checked > 100
+    assert snapshot(a, db) == before["A"] and snapshot(b, db) == before["B"]
+
+
+def _build(app, endpoint, args):
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **args)
+
+
+def test_staff_see_only_their_practice(app, tenants):
+    a, b = tenants
+    client = sign_in(app, ("staff", Role.secretary), a)
+    listing = client.get("/console/patients/").get_data(as_text=True)
+    assert "KidA00" in listing and "KidB00" not in listing
+    assert "Rappel A" in client.get("/console/messages-envoyes/").get_data(as_text=True)
+    assert client.get(f"/console/patients/{b.families[0][1][0].id}").status_code == 404
+
+
+def test_a_parent_sees_exactly_their_children(app, tenants):
+    a, _ = tenants
+    phone, kids = a.families[0]
+    client = sign_in(app, ("patient", phone), a)
+    home = client.get("/").get_data(as_text=True)
+    assert all(k.first_name in home for k in kids)
+    other_kid = a.families[1][1][0]
+    assert other_kid.first_name not in home
+    page = client.get("/menu").get_data(as_text=True)
+    r = client.post(f"/patients/{other_kid.id}/afficher", data={"csrf_token": csrf_from(page)})
+    assert r.status_code == 404
