@@ -58,7 +58,10 @@ def disable(email):
     """Disable a staff account; its open sessions end at once."""
     user = _user(email)
     if user.active:
-        staff_admin.set_active(user, False, by=None, actor=Actor.operator())
+        try:
+            staff_admin.set_active(user, False, by=None, actor=Actor.operator())
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
     commit()
     click.echo(f"{user.email} disabled")
 

@@ -202,11 +202,12 @@ def change_role(user: StaffUser, role: Role, *, by: StaffUser | None, actor: Act
 
 
 def set_active(user: StaffUser, active: bool, *, by: StaffUser | None, actor: Actor) -> None:
-    """Disable (every session ends at once) or re-enable a staff account."""
+    """Disable (every session ends at once) or re-enable a staff account. `by=None` is an operator."""
     _require_owner(by)
     if by is not None and by.id == user.id and not active:
         raise Conflict(_("Vous ne pouvez pas désactiver votre propre compte."))
-    if not active and user.role is Role.owner and _owners_left(user.practice_id, user.id) == 0:
+    # An operator may lock out even the last owner (a stolen account); the practice may not.
+    if not active and by is not None and user.role is Role.owner and _owners_left(user.practice_id, user.id) == 0:
         raise Conflict(_("Le cabinet doit garder au moins un titulaire actif."))
     user.active = active
     if not active:
