@@ -1,0 +1,84 @@
+"""Staff patient search, the patient file, and the RGPD sharing switch."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.core.models import AuditEvent
+from portal.patients.services import search_patients
+from tests.conftest import csrf_from
+
+
+@pytest.fixture
+def practice_with_patients(make_practice, make_patient):
+    practice = make_practice()
+    p1 = make_patient(practice, number="501", last_name="Lefèvre", first_name="Léa", mobile="0611111111",
+                      parent_mobile="0622222222")
+    p2 = make_patient(practice, number="502", last_name="Lefebvre", first_name="Hugo")
+    p3 = make_patient(practice, number="503", last_name="Le Goff", first_name="Anne")
+    make_patient(practice, number="504", last_name="Martin", first_name="Jules")
+    return practice, p1, p2, p3
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("lef", {"Léa", "Hugo"}),
+    ("LEFE", {"Léa", "Hugo"}),
+    ("lefèvre", {"Léa"}),
+    ("lefevre lea", {"Léa"}),
+    ("Lefebvre h", {"Hugo"}),
+    ("le goff", {"Anne"}),
+    ("501", {"Léa"}),
+    ("06 11 11 11 11", {"Léa"}),
+    ("+33622222222", {"Léa"}),   # a parent's number finds the child
+    ("0699999999", set()),
+    ("zzz", set()),
+    ("%", set()),
+])
+def test_search(practice_with_patients, query, expected):
+    practice = practice_with_patients[0]
+    assert {p.first_name for p in search_patients(practice_id=practice.id, query=query)} == expected
+
+
+def test_search_page_and_htmx_fragment(auth, client, practice_with_patients, make_staff):
+    practice = practice_with_patients[0]
+    auth.staff(make_staff(practice, "secretary"))
+    page = client.get("/console/patients/?q=lef").get_data(as_text=True)
+    assert "<nav" in page and 'id="patients-results"' in page and "Léa" in page and "Martin" not in page
+    r = client.get("/console/patients/?q=martin", headers={"HX-Request": "true", "HX-Target": "patients-results"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and body.lstrip().startswith("<section") and "<nav" not in body and "Jules" in body
+    assert "HX-Request" in r.headers["Vary"]
+    # a boosted navigation (HX-Request without our target) gets the whole page
+    r = client.get("/console/patients/?q=martin", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<nav" in r.get_data(as_text=True)
+
+
+def test_patient_file_and_sharing_switch(auth, client, practice_with_patients, make_staff, db):
+    practice, lea, *_ = practice_with_patients
+    user = make_staff(practice, "secretary")
+    auth.staff(user)
+    page = client.get(f"/console/patients/{lea.id}").get_data(as_text=True)
+    assert "Fiche administrative" in page and "06 22 22 22 22" in page
+    r = client.post(f"/console/patients/{lea.id}/partage", data={"do_not_share": "1", "csrf_token": csrf_from(page)},
+                    follow_redirects=True)
+    assert "n&#39;est plus partagé" in r.get_data(as_text=True)
+    db.session.refresh(lea)
+    assert lea.do_not_share_online
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.sharing_changed"))
+    assert event.actor_id == user.id and event.target_id == lea.id and event.details == {"do_not_share_online": True}
+
+
+def test_journal_is_for_the_owner(auth, client, practice_with_patients, make_staff):
+    practice = practice_with_patients[0]
+    auth.staff(make_staff(practice, "owner"))
+    page = client.get("/console/journal").get_data(as_text=True)
+    assert "staff.signin" in page and "patient.created" in page
+
+
+def test_dashboard_counts(auth, client, practice_with_patients, make_staff):
+    practice = practice_with_patients[0]
+    auth.staff(make_staff(practice, "practitioner"))
+    page = client.get("/console/").get_data(as_text=True)
+    assert 'id="tile-patients"' in page and ">4<" in page and practice.public_code in page
