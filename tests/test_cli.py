@@ -5,7 +5,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import AuthSession, StaffUser
+from portal.accounts.models import StaffUser
 from portal.core.models import AuditEvent, Practice
 from tests import factories
 

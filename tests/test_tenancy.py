@@ -22,7 +22,6 @@ from portal.core.db import commit
 from portal.notify.models import OutboxMessage
 from portal.notify.services import queue_sms
 from portal.patients.models import Patient
-from tests import factories
 from tests.conftest import Auth, csrf_from
 
 

@@ -14,7 +14,7 @@ from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
 from portal.core.models import AuditEvent
-from portal.core.web import current_actor, done, form_errors_from, invalid, not_done, render
+from portal.core.web import current_actor, done, form_errors_from, not_done, render
 from portal.extensions import db
 from portal.notify.models import OutboxMessage, OutboxStatus
 from portal.patients.services import count_patients

@@ -1,7 +1,6 @@
 """Staff patient search, the patient file, and the RGPD sharing switch."""
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 from sqlalchemy import select
