@@ -151,7 +151,7 @@ def _guard_sms_budget(phone: str) -> None:
 def _send(challenge: SmsChallenge, code: str) -> None:
     practice = db.session.get(Practice, challenge.practice_id)
     body = _("%(practice)s : votre code Sourire est %(code)s. Il expire dans 5 minutes. "
-             "Ne le communiquez a personne.", practice=practice.name, code=code)
+             "Ne le communiquez à personne.", practice=practice.name, code=code)
     queue_sms(practice_id=challenge.practice_id, to=challenge.phone, body=body, category="auth_code",
               key=f"auth_code:{challenge.id}:{challenge.send_count}")
 
