@@ -1,6 +1,8 @@
 """Settings: production refuses unsafe defaults; the worker needs Redis."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from portal.config import ConfigError, load_config
@@ -32,10 +34,9 @@ def test_settings_come_from_the_environment(monkeypatch):
     assert conf["STAFF_IDLE_MINUTES"] == 20 and conf["SESSION_COOKIE_NAME"] == "sourire"
 
 
-def test_worker_refuses_to_start_without_redis(monkeypatch, tmp_path):
+def test_worker_refuses_to_start_without_redis(monkeypatch):
     import worker
 
-    monkeypatch.setenv("REDIS_URL", "")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
-    monkeypatch.setattr(worker, "_app", None)
+    # A stand-in app: building a real one would re-bind the shared Flask-Limiter to memory storage.
+    monkeypatch.setattr(worker, "get_app", lambda: SimpleNamespace(config={"REDIS_URL": ""}))
     assert worker.main() == 2

@@ -14,6 +14,8 @@ from functools import wraps
 from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 
@@ -37,6 +39,13 @@ def enqueue(func, *args, title: str, timeout: int = 60, retries: list[int] | Non
 
 def discard_pending() -> None:
     db.session.info.pop("pending_jobs", None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_jobs_of_rolled_back_work(session, previous_transaction) -> None:
+    # A rolled-back unit of work must not send anything, even if the session commits later.
+    if not previous_transaction.nested:
+        session.info.pop("pending_jobs", None)
 
 
 def redis_connection() -> Redis | None:

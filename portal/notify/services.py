@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.core import jobs
 from portal.core.db import utcnow
@@ -24,13 +25,20 @@ def _queue(*, practice_id, channel, key, category, recipient, subject, body) -> 
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
-    msg = OutboxMessage(practice_id=practice_id, channel=channel, key=key, category=category,
-                        recipient=recipient, subject=subject, body=body, status=OutboxStatus.queued)
+    values = {"practice_id": practice_id, "channel": channel, "key": key, "category": category,
+              "recipient": recipient, "subject": subject, "body": body, "status": OutboxStatus.queued}
     if channel is Channel.sms:
         cost = sms_cost(body)
-        msg.segments, msg.encoding = cost.segments, cost.encoding
-    db.session.add(msg)
-    db.session.flush()
+        values.update(segments=cost.segments, encoding=cost.encoding)
+    # A concurrent request may insert the same key after our SELECT; its row is then the message.
+    # ON CONFLICT rather than a savepoint: pysqlite's SAVEPOINT would commit the caller's work.
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    new_id = db.session.scalar(insert(OutboxMessage).values(**values)
+                               .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
+                               .returning(OutboxMessage.id))
+    if new_id is None:
+        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+    msg = db.session.get(OutboxMessage, new_id)
     from portal.notify.jobs import deliver_message
 
     jobs.enqueue(deliver_message, msg.id, title=f"deliver {channel.value} #{msg.id}")

@@ -24,7 +24,7 @@ def index():
         before_id=request.args.get("avant", type=int),
     )
     return render("notify/index.html", fragment="notify/_table.html", target="outbox-table",
-                  messages=messages, channel=channel, status=status, confirm=ConfirmForm())
+                  messages=messages, channel=channel, status_filter=status, confirm=ConfirmForm())
 
 
 @bp.route("/<int:message_id>/renvoyer", methods=["POST"])

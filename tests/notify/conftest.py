@@ -12,8 +12,8 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from rq import SimpleWorker
 
+from tests.conftest import BurstWorker
 from tests.notify.twilio_stub import TwilioStub
 
 
@@ -85,7 +85,8 @@ def smtp_server():
             def authenticate(server, session, envelope, mechanism, auth_data):
                 ok = isinstance(auth_data, LoginPassword) and \
                     users.get(auth_data.login.decode()) == auth_data.password.decode()
-                return AuthResult(success=ok)
+                # handled=False: aiosmtpd then answers 535 itself (its default says it already did).
+                return AuthResult(success=ok, handled=False)
 
             # Plain-text AUTH is fine on loopback; production uses STARTTLS or smtps.
             options = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
@@ -124,6 +125,6 @@ def run_retries(rq_queue):
 
     def run(after: float) -> None:
         with time_machine.travel(datetime.now(timezone.utc) + timedelta(seconds=after), tick=True):
-            SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True, with_scheduler=True)
+            BurstWorker([rq_queue], connection=rq_queue.connection).work(burst=True, with_scheduler=True)
 
     return run

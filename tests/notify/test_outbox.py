@@ -51,6 +51,45 @@ def test_the_same_key_in_a_later_request_does_not_send_again(sms_provider, rq_qu
     assert len(sms_provider.sent) == 1
 
 
+def test_two_requests_racing_on_one_key_keep_one_row(app, rq_queue):
+    inserted, may_commit = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def first():
+        with app.app_context():
+            try:
+                sms(key="race", body="Premier")
+                inserted.set()  # the row exists, uncommitted: the second request cannot see it yet
+                may_commit.wait(10)
+                commit()
+            finally:
+                db.session.remove()
+
+    def second():
+        with app.app_context():
+            try:
+                inserted.wait(10)
+                outcome["body"] = sms(key="race", body="Second").body  # blocks on the unique key
+                commit()
+            except Exception as exc:
+                outcome["error"] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    inserted.wait(10)
+    threads[1].join(timeout=0.5)  # let the second request reach its INSERT and wait there
+    may_commit.set()
+    for t in threads:
+        t.join(timeout=20)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["body"] == "Premier"
+    assert [m.body for m in outbox()] == ["Premier"]
+    assert rq_queue.count == 1
+
+
 def test_an_email_key_seen_twice_keeps_the_first_message(rq_queue, run_jobs):
     queue_email(practice_id=None, to="parent@example.com", subject="Facture", body="Première", key="invoice:7",
                 category="invoice")
@@ -88,7 +127,7 @@ def test_a_duplicated_job_in_the_queue_sends_once(sms_provider, rq_queue, run_jo
 
 
 def test_two_workers_racing_on_one_message_send_it_once(app, sms_provider):
-    msg = sms()
+    msg_id = sms().id  # read now: the threads must not touch this session's objects
     commit()
     sms_provider.delay = 0.2  # the loser tries to claim while the winner is still talking to Twilio
     start = threading.Barrier(2)
@@ -98,9 +137,9 @@ def test_two_workers_racing_on_one_message_send_it_once(app, sms_provider):
         with app.app_context():
             start.wait()
             try:
-                results.append(deliver_message(msg.id))
+                results.append(deliver_message(msg_id))
             except Exception as exc:  # surfaced below: a thread's exception would be lost
-                import traceback; traceback.print_exc(); errors.append(exc)
+                errors.append(exc)
             finally:
                 db.session.remove()
 
@@ -117,6 +156,8 @@ def test_two_workers_racing_on_one_message_send_it_once(app, sms_provider):
 
 def test_nothing_reaches_the_queue_before_the_commit(rq_queue):
     msg = sms()
+    assert (msg.status, msg.attempts, msg.last_error) == (OutboxStatus.queued, 0, "")
+    assert msg.created_at is not None
     assert rq_queue.count == 0
     commit()
     [job] = rq_queue.jobs
@@ -137,8 +178,6 @@ def test_a_failed_commit_sends_nothing(rq_queue):
     assert outbox() == []
 
 
-@pytest.mark.xfail(strict=True, reason="portal/core/jobs.py keeps pending jobs across db.session.rollback(); "
-                                       "see the notify test report")
 def test_a_rollback_discards_the_jobs_of_the_unit_of_work(rq_queue):
     sms()
     db.session.rollback()
@@ -192,13 +231,17 @@ def test_without_redis_the_message_is_delivered_at_commit(inprocess_app, rq_queu
 
 
 def test_without_redis_a_failed_send_is_kept_and_the_commit_stands(inprocess_app, twilio, rq_queue):
-    inprocess_app.config["SMS_URL"] = twilio.url()
     twilio.fail_next(503, 20503, "Service Unavailable")
-    with inprocess_app.app_context():
-        msg = sms()
-        commit()  # the caller's work is saved even though the provider refused the message
-        db.session.refresh(msg)
-        assert msg.status is OutboxStatus.failed
-        assert "503" in msg.last_error and "Service Unavailable" in msg.last_error
+    inprocess_app.config["SMS_URL"] = twilio.url()
+    try:
+        with inprocess_app.app_context():
+            msg = sms()
+            commit()  # the caller's work is saved even though the provider refused the message
+            db.session.refresh(msg)
+            assert msg.status is OutboxStatus.failed
+            assert "503" in msg.last_error and "Service Unavailable" in msg.last_error
+    finally:
+        inprocess_app.config["SMS_URL"] = ""
     assert rq_queue.count == 0
     assert len(outbox()) == 1
+

@@ -72,7 +72,8 @@ class TwilioStub:
     def start(self) -> TwilioStub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-stub", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="twilio-stub", daemon=True)
         self._thread.start()
         return self
 
