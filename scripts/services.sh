@@ -2,7 +2,7 @@
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
-for pkg in chromium chromium-driver fonts-dejavu-core postgresql redis-server; do
+for pkg in chromium chromium-driver chromium-l10n fonts-dejavu-core postgresql redis-server; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

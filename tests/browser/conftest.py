@@ -19,7 +19,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"width": 360, "height": 800}
 DESKTOP = {"width": 1280, "height": 800}
-CSP_RE = re.compile(r"content security policy", re.I)
+CSP_RE = re.compile(r"content security policy", re.IGNORECASE)
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,10 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        # LANGUAGE=fr: Chromium's own UI strings, such as the jj/mm/aaaa of <input type=date>,
+        # follow the process language, not the context locale (needs Debian's chromium-l10n).
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS,
+                                    env={**os.environ, "LANGUAGE": "fr", "LANG": "fr_FR.UTF-8"})
         yield browser
         browser.close()
 
@@ -68,7 +71,7 @@ class PageProblems:
 
 
 @pytest.fixture
-def page(browser, live_server, request):
+def page(browser, live_server):
     """A fresh context per test (no cookies left by another test), French, 360x800; console tests
     call `page.set_viewport_size(DESKTOP)`. Every console message and page error is recorded in
     `page.problems`; a Content Security Policy report fails the test."""
