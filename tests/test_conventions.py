@@ -88,3 +88,15 @@ def test_no_junk_drawer_modules():
 def test_files_stay_small():
     big = [str(p) for p in ROOT.glob("portal/**/*.py") if len(p.read_text().splitlines()) > 500]
     assert big == []
+
+
+def test_every_audit_action_has_a_journal_label():
+    from portal.core.labels import AUDIT_ACTION
+
+    used = set()
+    for path in ROOT.glob("portal/**/*.py"):
+        text = path.read_text()
+        used |= set(re.findall(r'audit\.record\(\s*"([a-z0-9_.]+)"', text))
+        used |= set(re.findall(r'"((?:staff|patient)\.[a-z0-9_]+)" if ', text))
+        used |= set(re.findall(r' else "((?:staff|patient)\.[a-z0-9_]+)"', text))
+    assert used and used <= set(AUDIT_ACTION), f"no journal label for {sorted(used - set(AUDIT_ACTION))}"

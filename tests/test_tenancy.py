@@ -15,7 +15,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import Role, StaffToken, StaffUser
+from portal.accounts.models import PatientAccount, Role, StaffToken, StaffUser
+from portal.accounts.patient_signin import account_for
 from portal.accounts.staff_admin import invite_staff
 from portal.core.audit import Actor
 from portal.core.db import commit
@@ -33,6 +34,7 @@ class Tenant:
     invite: object = None
     message: object = None
     markers: list = field(default_factory=list)     # strings that only this tenant's pages may show
+    accounts: list = field(default_factory=list)    # portal account ids
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -48,6 +50,7 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
         t.families.append((phone, kids))
     t.invite = invite_staff(practice_id=practice.id, email=f"invitee.{tag.lower()}@example.com", role=Role.secretary,
                             by=t.staff[Role.owner], actor=Actor.operator())
+    t.accounts = [account_for(kids[0], phone).id for phone, kids in t.families]
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     commit()
@@ -66,6 +69,8 @@ def snapshot(t: Tenant, db) -> dict:
             select(StaffUser).where(StaffUser.practice_id == t.practice.id).order_by(StaffUser.id))],
         "invites": [(i.id, i.used_at) for i in db.session.scalars(
             select(StaffToken).where(StaffToken.practice_id == t.practice.id))],
+        "accounts": [(x.id, x.password_hash) for x in db.session.scalars(
+            select(PatientAccount).where(PatientAccount.practice_id == t.practice.id).order_by(PatientAccount.id))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }
@@ -84,6 +89,8 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         return [other.invite.id]
     if arg == "message_id":
         return [other.message.id]
+    if arg == "account_id":
+        return other.accounts
     raise AssertionError(f"test_tenancy does not know how to fill <{arg}>: teach foreign_values()")
 
 
@@ -119,10 +126,10 @@ def principals(t: Tenant):
 
 def test_nobody_reaches_another_tenants_data(app, db, tenants):
     a, b = tenants
-    before = {"A": snapshot(a, db), "B": snapshot(b, db)}
     rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static" and r.endpoint not in SKIPPED_ENDPOINTS]
     checked = 0
     for mine, other in ((a, b), (b, a)):
+        other_before = snapshot(other, db)  # taken after the other's own sign-ins, which change it
         for principal in principals(mine):
             client = sign_in(app, principal, mine)
             # markers of the other tenant, and for a patient, of the other family in the same practice
@@ -159,8 +166,8 @@ def test_nobody_reaches_another_tenants_data(app, db, tenants):
                 for q in (other.families[0][1][0].last_name, other.families[0][0]):
                     body = client.get("/console/patients/", query_string={"q": q}).get_data(as_text=True)
                     assert not [m for m in forbidden if m in body], f"{principal} search {q!r} leaks"
+        assert snapshot(other, db) == other_before, f"{mine.practice.name} changed the other practice's data"
     assert checked > 100
-    assert snapshot(a, db) == before["A"] and snapshot(b, db) == before["B"]
 
 
 def _build(app, endpoint, args):
@@ -189,4 +196,14 @@ def test_a_parent_sees_exactly_their_children(app, tenants):
     assert other_kid.first_name not in home
     page = client.get("/menu").get_data(as_text=True)
     r = client.post(f"/patients/{other_kid.id}/afficher", data={"csrf_token": csrf_from(page)})
+    assert r.status_code == 404
+
+
+def test_staff_cannot_reset_another_practices_account_through_their_own_patient(app, tenants, db):
+    a, b = tenants
+    client = sign_in(app, ("staff", Role.owner), a)
+    own_patient = a.families[0][1][0]
+    page = client.get(f"/console/patients/{own_patient.id}").get_data(as_text=True)
+    r = client.post(f"/console/patients/{own_patient.id}/acces/{b.accounts[0]}/reinitialiser",
+                    data={"csrf_token": csrf_from(page)})
     assert r.status_code == 404

@@ -211,16 +211,17 @@ def verify_code(challenge: SmsChallenge, code: str, *, actor: Actor) -> None:
     challenge.verified_at = utcnow()
 
 
-def finish_signin(challenge: SmsChallenge, *, actor: Actor) -> PatientAccount:
-    """A verified sign-in code: open the session."""
+def finish_signin(challenge: SmsChallenge, *, actor: Actor, patient_id: int | None = None) -> PatientAccount:
+    """A verified sign-in code: open the session, showing `patient_id` when it is linked."""
     if challenge.purpose != "signin" or challenge.verified_at is None or challenge.consumed_at:
         raise Invalid(_("Recommencez la connexion."))
     challenge.consumed_at = utcnow()
     account = db.session.get(PatientAccount, challenge.account_id)
-    return _signed_in(account, actor)
+    return _signed_in(account, actor, patient_id)
 
 
-def set_first_password(challenge: SmsChallenge, password: str, *, actor: Actor) -> PatientAccount:
+def set_first_password(challenge: SmsChallenge, password: str, *, actor: Actor,
+                       patient_id: int | None = None) -> PatientAccount:
     """After the first code: the person chooses the password that is their second factor."""
     if (challenge.purpose != "enrol" or challenge.verified_at is None or challenge.consumed_at
             or challenge.verified_at + ENROL_GRACE < utcnow()):
@@ -231,15 +232,17 @@ def set_first_password(challenge: SmsChallenge, password: str, *, actor: Actor) 
     account.password_hash = hash_password(password)
     challenge.consumed_at = utcnow()
     audit.record("patient.password_set", actor=actor, practice_id=account.practice_id, target=account)
-    return _signed_in(account, actor)
+    return _signed_in(account, actor, patient_id)
 
 
-def _signed_in(account: PatientAccount, actor: Actor) -> PatientAccount:
+def _signed_in(account: PatientAccount, actor: Actor, patient_id: int | None) -> PatientAccount:
     patients = linked_patients(account)
     if not patients:  # the file was unlinked or withdrawn between the steps
         raise neutral_miss()
+    # Show the file whose details were typed; a remembered device starts with the eldest.
+    shown = next((p for p in patients if p.id == patient_id), patients[0])
     account.last_signin_at = utcnow()
-    open_session(account, actor=actor, current_patient_id=patients[0].id)
+    open_session(account, actor=actor, current_patient_id=shown.id)
     audit.record("patient.signin", actor=actor.become(account), target=account)
     return account
 
@@ -257,3 +260,33 @@ def change_password(account: PatientAccount, *, current: str, new: str, actor: A
     revoke_all(account, "password_changed")
     open_session(account, actor=actor, current_patient_id=viewing)  # this browser stays in
     audit.record("patient.password_changed", actor=actor, practice_id=account.practice_id, target=account)
+
+
+def accounts_for_patient(patient) -> list[PatientAccount]:
+    """The portal accounts that can see this patient: one per linked number that signed in."""
+    phones = {patient.mobile, *(r.mobile for r in patient.responsibles)} - {None}
+    if not phones:
+        return []
+    return list(db.session.scalars(select(PatientAccount).where(
+        PatientAccount.practice_id == patient.practice_id, PatientAccount.phone.in_(phones))
+        .order_by(PatientAccount.phone)))
+
+
+def reset_account_password(patient, account_id: int, *, actor: Actor) -> PatientAccount:
+    """Staff, after checking who calls: forget the password of an account linked to `patient`.
+
+    Its sessions end; the next sign-in is a first one again (identification, SMS code, new
+    password). Raises `NotFound` for an account not linked to this patient.
+    """
+    from portal.accounts.sessions import revoke_all
+    from portal.core.errors import NotFound
+
+    account = next((a for a in accounts_for_patient(patient) if a.id == account_id), None)
+    if account is None:
+        raise NotFound()
+    account.password_hash = None
+    account.failed_passwords, account.locked_until = 0, None
+    revoke_all(account, "password_reset")
+    audit.record("patient.access_reset", actor=actor, practice_id=account.practice_id, target=account,
+                 details={"patient_id": patient.id})
+    return account

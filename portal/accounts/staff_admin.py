@@ -125,7 +125,7 @@ def accept_invitation(token: str, *, first_name: str, last_name: str, password: 
     invite.used_at = utcnow()
     db.session.flush()
     invite.staff_user_id = user.id
-    audit.record("staff.invitation_accepted", actor=actor, practice_id=user.practice_id, target=user)
+    audit.record("staff.invitation_accepted", actor=actor.become(user), target=user)
     return user
 
 
@@ -181,7 +181,7 @@ def reset_password(token: str, password: str, *, actor: Actor) -> StaffUser:
     user.failed_signins, user.locked_until = 0, None
     row.used_at = utcnow()
     revoke_all(user, "password_reset")
-    audit.record("staff.password_reset", actor=actor, practice_id=user.practice_id, target=user)
+    audit.record("staff.password_reset", actor=actor.become(user), target=user)
     return user
 
 

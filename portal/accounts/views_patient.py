@@ -35,8 +35,11 @@ def _challenge() -> SmsChallenge | None:
     return db.session.get(SmsChallenge, cid) if cid else None
 
 
-def _begin(account: PatientAccount, step: str, challenge: SmsChallenge | None = None) -> None:
-    session[STATE] = {"account": account.id, "step": step, "challenge": challenge.id if challenge else None}
+def _begin(account: PatientAccount, step: str, challenge: SmsChallenge | None = None,
+           patient_id: int | None = None) -> None:
+    patient_id = patient_id or _state().get("patient")  # the file whose details were typed
+    session[STATE] = {"account": account.id, "step": step, "challenge": challenge.id if challenge else None,
+                      "patient": patient_id}
 
 
 def _signed_in(account: PatientAccount):
@@ -66,11 +69,12 @@ def patient_signin():
         patient = signin.identify(phone=form.phone.data, last_name=form.last_name.data,
                                   first_name=form.first_name.data, birth_date=form.birth_date.data, actor=actor)
         account = signin.account_for(patient, form.phone.data)
+        session.pop(STATE, None)
         if account.password_hash:
-            _begin(account, "password")
+            _begin(account, "password", patient_id=patient.id)
             nxt = "accounts.patient_signin_password"
         else:
-            _begin(account, "code", signin.send_code(account, purpose="enrol", actor=actor))
+            _begin(account, "code", signin.send_code(account, purpose="enrol", actor=actor), patient_id=patient.id)
             nxt = "accounts.patient_signin_code"
     except DomainError as exc:
         commit()  # keep the audit trail and counters of a failure
@@ -101,6 +105,7 @@ def patient_signin_returning():
         commit()
         form_errors_from(exc, form)
         return invalid("accounts/patient_returning.html", form=form)
+    session.pop(STATE, None)
     _begin(account, "code", challenge)
     commit()
     return redirect(url_for("accounts.patient_signin_code"), code=303)
@@ -150,7 +155,7 @@ def patient_signin_code():
     try:
         signin.verify_code(challenge, form.code.data, actor=actor)
         if challenge.purpose == "signin":
-            account = signin.finish_signin(challenge, actor=actor)
+            account = signin.finish_signin(challenge, actor=actor, patient_id=_state().get("patient"))
     except DomainError as exc:
         commit()
         form_errors_from(exc, form)
@@ -196,7 +201,8 @@ def patient_choose_password():
         return render("accounts/patient_choose_password.html", form=form,
                       status=422 if request.method == "POST" else 200)
     try:
-        account = signin.set_first_password(challenge, form.password.data, actor=current_actor())
+        account = signin.set_first_password(challenge, form.password.data, actor=current_actor(),
+                                            patient_id=_state().get("patient"))
     except DomainError as exc:
         db.session.rollback()
         form_errors_from(exc, form)

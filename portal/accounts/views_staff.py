@@ -111,7 +111,7 @@ def staff_enrol():
     ctx = {"form": form, "qr": staff_auth.qr_svg(uri), "secret": user.totp_secret, "user": user}
     if not form.validate_on_submit():
         return render("accounts/staff_enrol.html", status=422 if request.method == "POST" else 200, **ctx)
-    actor = current_actor()
+    actor = current_actor().become(user)  # the person enrolling has proved their password
     try:
         codes = staff_auth.confirm_totp_enrolment(user, form.code.data, actor=actor)
         staff_auth.finish_enrolment_signin(user, actor=actor)

@@ -4,12 +4,54 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from portal.core.phones import display_phone
+
 ROLE = {"owner": _l("Titulaire"), "practitioner": _l("Praticien"), "secretary": _l("Secrétaire")}
 FILE_STATUS = {"consultation": _l("Consultation"), "in_treatment": _l("En traitement"),
                "retention": _l("Contention"), "finished": _l("Terminé")}
 RESPONSIBLE_ROLE = {"parent1": _l("Parent 1"), "parent2": _l("Parent 2"), "financial": _l("Responsable financier")}
 OUTBOX_STATUS = {"queued": _l("En attente"), "sending": _l("En cours d'envoi"), "sent": _l("Envoyé"),
-                 "stored": _l("Conservé (aucun fournisseur configuré)"), "failed": _l("Échec")}
+                 "stored": _l("Conservé"), "failed": _l("Échec")}
+
+# Every action written to the audit journal, as the journal page shows it.
+AUDIT_ACTION = {
+    "patient.access_reset": _l("Accès en ligne réinitialisé"),
+    "patient.code_failed": _l("Code SMS erroné"),
+    "patient.code_resent": _l("Code SMS renvoyé"),
+    "patient.code_sent": _l("Code SMS envoyé"),
+    "patient.created": _l("Patient créé"),
+    "patient.identify_failed": _l("Identification patient échouée"),
+    "patient.password_changed": _l("Mot de passe patient modifié"),
+    "patient.password_set": _l("Mot de passe patient choisi"),
+    "patient.sharing_changed": _l("Partage en ligne modifié"),
+    "patient.signin": _l("Connexion patient"),
+    "patient.signin_failed": _l("Connexion patient refusée"),
+    "patient.signout": _l("Déconnexion patient"),
+    "practice.created": _l("Cabinet créé"),
+    "practitioner.created": _l("Praticien ajouté"),
+    "staff.2fa_reset": _l("Authentification à deux facteurs réinitialisée"),
+    "staff.created": _l("Compte créé"),
+    "staff.disabled": _l("Compte désactivé"),
+    "staff.enabled": _l("Compte réactivé"),
+    "staff.invitation_accepted": _l("Invitation acceptée"),
+    "staff.invitation_revoked": _l("Invitation annulée"),
+    "staff.invited": _l("Invitation envoyée"),
+    "staff.password_changed": _l("Mot de passe modifié"),
+    "staff.password_reset": _l("Mot de passe réinitialisé par e-mail"),
+    "staff.recovery_codes_renewed": _l("Codes de secours renouvelés"),
+    "staff.reset_requested": _l("Lien de mot de passe demandé"),
+    "staff.reset_requested_unknown": _l("Lien demandé pour une adresse inconnue"),
+    "staff.role_changed": _l("Rôle modifié"),
+    "staff.signin": _l("Connexion"),
+    "staff.signin_failed": _l("Connexion refusée"),
+    "staff.signout": _l("Déconnexion"),
+    "staff.totp_enrolled": _l("Application d'authentification configurée"),
+}
+ACTOR_TYPE = {"staff": _l("Équipe"), "patient": _l("Patient ou parent"), "operator": _l("Opérateur"),
+              "system": _l("Système"), "anonymous": _l("Anonyme")}
+TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne"), "StaffUser": _l("Compte"),
+               "StaffToken": _l("Invitation"), "SmsChallenge": _l("Code SMS"), "Practice": _l("Cabinet"),
+               "Practitioner": _l("Praticien")}
 
 
 def _label(table):
@@ -23,4 +65,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=_label(ROLE), file_status_label=_label(FILE_STATUS),
         responsible_role_label=_label(RESPONSIBLE_ROLE), outbox_status_label=_label(OUTBOX_STATUS),
+        display_phone=display_phone, audit_action_label=_label(AUDIT_ACTION),
+        actor_type_label=_label(ACTOR_TYPE), target_type_label=_label(TARGET_TYPE),
     )

@@ -68,6 +68,12 @@ class Patient(PracticeOwned, Timestamped, db.Model):
     def mobile_display(self) -> str:
         return display_phone(self.mobile)
 
+    @property
+    def responsibles_in_order(self) -> list[Responsible]:
+        """Parent 1, parent 2, then the financial responsible."""
+        rank = list(ResponsibleRole)
+        return sorted(self.responsibles, key=lambda r: rank.index(r.role))
+
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year
         return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))

@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 
+from portal.accounts import patient_signin
 from portal.accounts.forms import ConfirmForm
 from portal.core.auth import staff_required
 from portal.core.db import commit
+from portal.core.phones import display_phone
 from portal.core.web import current_actor, done, render
 from portal.patients import bp, services
 
@@ -24,7 +26,8 @@ def index():
 @staff_required()
 def show(patient_id: int):
     patient = services.get_patient(practice_id=g.practice.id, patient_id=patient_id)
-    return render("patients/show.html", patient=patient, confirm=ConfirmForm())
+    return render("patients/show.html", patient=patient, confirm=ConfirmForm(),
+                  accounts=patient_signin.accounts_for_patient(patient))
 
 
 @bp.route("/<int:patient_id>/partage", methods=["POST"])
@@ -37,3 +40,17 @@ def sharing(patient_id: int):
     message = (_("Le dossier n'est plus partagé en ligne.") if patient.do_not_share_online
                else _("Le dossier est de nouveau visible en ligne."))
     return done(message, "patients.show", patient_id=patient.id)
+
+
+@bp.route("/<int:patient_id>/acces/<int:account_id>/reinitialiser", methods=["POST"])
+@staff_required()
+def reset_access(patient_id: int, account_id: int):
+    """Forget a linked account's password (the person lost it); sessions end."""
+    patient = services.get_patient(practice_id=g.practice.id, patient_id=patient_id)
+    if ConfirmForm().validate_on_submit():
+        account = patient_signin.reset_account_password(patient, account_id, actor=current_actor())
+        commit()
+        return done(_("Accès du %(phone)s réinitialisé : la prochaine connexion demandera un code SMS puis un "
+                      "nouveau mot de passe.", phone=display_phone(account.phone)), "patients.show",
+                    patient_id=patient.id)
+    return done(_("Action non effectuée : rechargez la page."), "patients.show", patient_id=patient.id)

@@ -311,3 +311,12 @@ def test_change_password_from_the_menu(auth, client, family, db):
                                     "confirm": "nouveau mot de passe solide"})
     assert r.status_code == 303
     assert client.get("/").status_code == 200  # this browser stays signed in
+
+
+def test_the_file_whose_details_were_typed_is_shown_first(auth, client, family):
+    _, lea, hugo = family
+    auth.patient_first_signin(hugo, PHONE)
+    assert 'id="patient-file-%d"' % hugo.id in client.get("/").get_data(as_text=True)
+    client.post("/deconnexion", data={"csrf_token": csrf_from(client.get("/menu").get_data(as_text=True))})
+    auth.patient_signin(lea, PHONE)
+    assert 'id="patient-file-%d"' % lea.id in client.get("/").get_data(as_text=True)

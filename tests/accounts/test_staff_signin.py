@@ -233,3 +233,9 @@ def test_change_own_password_signs_out_other_sessions(auth, client, practice, ma
         assert r.status_code == 303
         assert client.get("/console/").status_code == 200
         assert other.get("/console/").status_code == 302
+
+
+def test_french_plural_rules_apply(auth, client, practice, make_staff):
+    auth.staff(make_staff(practice))  # enrolled by the factory, so no recovery codes yet
+    page = client.get("/console/securite").get_data(as_text=True)
+    assert "Il vous reste 0 code de secours." in page  # French: 0 takes the singular

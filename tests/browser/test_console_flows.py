@@ -110,7 +110,7 @@ def test_staff_signin_with_authenticator_code(page, shot, make_practice, make_st
     expect(page.locator("#team-table")).to_contain_text("claire@example.com")
     shot("team")
     menu.get_by_role("link", name="Journal").click()
-    expect(page.locator("#audit-table")).to_contain_text("staff.signin")
+    expect(page.locator("#audit-table")).to_contain_text("Connexion")
     shot("journal")
     assert_clean(page)
 

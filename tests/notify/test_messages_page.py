@@ -143,7 +143,7 @@ def test_staff_see_their_practice_s_messages_with_the_sms_cost(signed_in, client
     assert "1 segment" in shown[short].text and "GSM-7" in shown[short].text
     assert "2 segments" in shown[long].text and "UCS-2" in shown[long].text
     assert "segment" not in shown[mail].text and "Votre facture" in shown[mail].text
-    assert "Conservé (aucun fournisseur configuré)" in shown[short].text
+    assert "Conservé" in shown[short].text and "06 12 34 56 78" in shown[short].text
     assert list(shown)[:3] == [mail, long, short]  # newest first
 
 

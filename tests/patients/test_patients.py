@@ -73,7 +73,7 @@ def test_journal_is_for_the_owner(auth, client, practice_with_patients, make_sta
     practice = practice_with_patients[0]
     auth.staff(make_staff(practice, "owner"))
     page = client.get("/console/journal").get_data(as_text=True)
-    assert "staff.signin" in page and "patient.created" in page
+    assert "Connexion" in page and "Patient créé" in page
 
 
 def test_dashboard_counts(auth, client, practice_with_patients, make_staff):
@@ -81,3 +81,28 @@ def test_dashboard_counts(auth, client, practice_with_patients, make_staff):
     auth.staff(make_staff(practice, "practitioner"))
     page = client.get("/console/").get_data(as_text=True)
     assert 'id="tile-patients"' in page and ">4<" in page and practice.public_code in page
+
+
+def test_staff_reset_a_parents_lost_password(auth, client, make_practice, make_patient, make_staff, db, app):
+    from portal.accounts.models import PatientAccount
+    from tests.conftest import Auth
+
+    practice = make_practice()
+    child = make_patient(practice, parent_mobile="0633333333")
+    parent = app.test_client()
+    Auth(parent).patient_first_signin(child, "0633333333")
+    assert parent.get("/").status_code == 200
+    auth.staff(make_staff(practice, "secretary"))
+    page = client.get(f"/console/patients/{child.id}").get_data(as_text=True)
+    assert "Accès en ligne" in page and "06 33 33 33 33" in page
+    account = db.session.scalar(select(PatientAccount))
+    r = client.post(f"/console/patients/{child.id}/acces/{account.id}/reinitialiser",
+                    data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "réinitialisé" in r.get_data(as_text=True)
+    assert parent.get("/").status_code == 302  # the parent's sessions ended
+    db.session.refresh(account)
+    assert account.password_hash is None
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.access_reset"))
+    # the next sign-in is a first one again
+    r = Auth(parent).patient_identify(child, "0633333333")
+    assert r.headers["Location"].endswith("/connexion/code")
