@@ -11,7 +11,7 @@ import secrets
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portal.accounts.models import PatientAccount, SmsChallenge
 from portal.accounts.passwords import check_policy, hash_password, verify_password
@@ -27,8 +27,8 @@ from portal.core.tokens import keyed_hash, same
 from portal.extensions import db
 from portal.notify.models import Channel
 from portal.notify.services import count_recent, queue_sms
-from portal.patients.models import Patient, Responsible
-from portal.patients.services import linked_patients
+from portal.patients.models import Patient
+from portal.patients.services import linked_patients, with_number
 
 CODE_LIFETIME = timedelta(minutes=5)
 CODE_MAX_FAILURES = 5
@@ -58,10 +58,8 @@ def identify(*, phone: str, last_name: str, first_name: str, birth_date: date, a
     """The one patient matching all four entries, whose own number, a parent's or the financial
     responsible's number is `phone`. Raises the neutral `Invalid` otherwise."""
     e164 = parse_phone(phone)
-    linked_ids = select(Responsible.patient_id).where(Responsible.mobile == e164)
     candidates = db.session.scalars(
-        select(Patient).join(Practice, Practice.id == Patient.practice_id).where(
-            or_(Patient.mobile == e164, Patient.id.in_(linked_ids)),
+        with_number(select(Patient), e164).join(Practice, Practice.id == Patient.practice_id).where(
             Patient.last_name_key == name_key(last_name),
             Patient.first_name_key == name_key(first_name),
             Patient.birth_date == birth_date,

@@ -1,6 +1,8 @@
 """Phone numbers: one canonical form (E.164) for storage and look-ups."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 DEFAULT_REGION = "FR"
@@ -24,6 +26,7 @@ def is_mobile(e164: str) -> bool:
     return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
+@lru_cache(maxsize=4096)  # parsing costs ~35 µs; a table of patients shows the same numbers again
 def display_phone(e164: str | None) -> str:
     """'+33612345678' -> '06 12 34 56 78' for French numbers, international otherwise."""
     if not e164:

@@ -28,6 +28,9 @@ def practice_with_patients(make_practice, make_patient):
     ("lefevre lea", {"Léa"}),
     ("Lefebvre h", {"Hugo"}),
     ("le goff", {"Anne"}),
+    ("le goff anne", {"Anne"}),   # a last name of two words, then the first name
+    ("LE GOFF a", {"Anne"}),
+    ("le goff hugo", set()),
     ("501", {"Léa"}),
     ("06 11 11 11 11", {"Léa"}),
     ("+33622222222", {"Léa"}),   # a parent's number finds the child
