@@ -150,3 +150,6 @@ class AuthSession(Timestamped, db.Model):
     revoked_reason: Mapped[str] = mapped_column(String(40), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    staff_user: Mapped[StaffUser | None] = relationship()
+    patient_account: Mapped[PatientAccount | None] = relationship()

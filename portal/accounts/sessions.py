@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import AuthSession, PatientAccount, StaffUser
 from portal.core.audit import Actor
@@ -47,7 +48,10 @@ def load_session(token: str | None):
     """
     if not token:
         return None
-    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+    # One query for the session, its user and the practice every page shows.
+    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)).options(
+        joinedload(AuthSession.staff_user).joinedload(StaffUser.practice),
+        joinedload(AuthSession.patient_account).joinedload(PatientAccount.practice)))
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
@@ -55,8 +59,7 @@ def load_session(token: str | None):
         row.revoked_at, row.revoked_reason = now, "idle"
         db.session.commit()
         return None
-    user = (db.session.get(StaffUser, row.staff_user_id) if row.kind == "staff"
-            else db.session.get(PatientAccount, row.patient_account_id))
+    user = row.staff_user if row.kind == "staff" else row.patient_account
     if user is None or not user.active:
         row.revoked_at, row.revoked_reason = now, "disabled"
         db.session.commit()
