@@ -25,7 +25,7 @@ from portal.core.phones import normalize_phone
 from portal.core.text import name_key
 from portal.core.tokens import keyed_hash, same
 from portal.extensions import db
-from portal.notify.models import Channel
+from portal.notify.models import SECRET_MARK, Channel
 from portal.notify.services import count_recent, queue_sms
 from portal.patients.models import Patient
 from portal.patients.services import linked_patients, with_number
@@ -149,9 +149,9 @@ def _guard_sms_budget(phone: str) -> None:
 def _send(challenge: SmsChallenge, code: str) -> None:
     practice = db.session.get(Practice, challenge.practice_id)
     body = _("%(practice)s : votre code Sourire est %(code)s. Il expire dans 5 minutes. "
-             "Ne le communiquez à personne.", practice=practice.name, code=code)
+             "Ne le communiquez à personne.", practice=practice.name, code=SECRET_MARK)
     queue_sms(practice_id=challenge.practice_id, to=challenge.phone, body=body, category="auth_code",
-              key=f"auth_code:{challenge.id}:{challenge.send_count}")
+              key=f"auth_code:{challenge.id}:{challenge.send_count}", secret=code)
 
 
 def send_code(account: PatientAccount, *, purpose: str, actor: Actor) -> SmsChallenge:

@@ -18,6 +18,7 @@ from portal.core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from portal.core.models import Practice
 from portal.core.tokens import new_token, token_hash
 from portal.extensions import db
+from portal.notify.models import SECRET_MARK
 from portal.notify.services import queue_email
 
 INVITE_LIFETIME = timedelta(hours=72)
@@ -87,14 +88,14 @@ def invite_staff(*, practice_id: int, email: str, role: Role, by: StaffUser | No
     db.session.add(invite)
     db.session.flush()
     practice = db.session.get(Practice, practice_id)
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/console/invitation/{token}"
+    link = f"{current_app.config['BASE_URL'].rstrip('/')}/console/invitation/{SECRET_MARK}"
     body = _("Bonjour,\n\n%(who)s vous invite à rejoindre l'équipe de %(practice)s sur Sourire.\n\n"
              "Ouvrez ce lien pour choisir votre mot de passe et configurer votre application "
              "d'authentification (il est valable 72 heures et ne sert qu'une fois) :\n%(link)s\n\n"
              "Si vous n'attendiez pas cette invitation, ignorez ce message.",
              who=by.full_name if by else "Sourire", practice=practice.name, link=link)
     queue_email(practice_id=practice_id, to=email, subject=_("Invitation à rejoindre %(p)s", p=practice.name),
-                body=body, key=f"invite:{invite.id}", category="invite")
+                body=body, key=f"invite:{invite.id}", category="invite", secret=token)
     audit.record("staff.invited", actor=actor, practice_id=practice_id, target=invite,
                  details={"email": email, "role": role.value})
     return invite
@@ -156,12 +157,12 @@ def request_password_reset(email: str, *, actor: Actor) -> None:
                      staff_user_id=user.id, expires_at=utcnow() + RESET_LIFETIME)
     db.session.add(row)
     db.session.flush()
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/console/mot-de-passe/{token}"
+    link = f"{current_app.config['BASE_URL'].rstrip('/')}/console/mot-de-passe/{SECRET_MARK}"
     body = _("Bonjour,\n\nPour choisir un nouveau mot de passe Sourire, ouvrez ce lien (valable une heure, "
              "une seule fois) :\n%(link)s\n\nVotre code d'authentification restera demandé à la connexion.\n"
              "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.", link=link)
     queue_email(practice_id=user.practice_id, to=email, subject=_("Nouveau mot de passe Sourire"), body=body,
-                key=f"reset:{row.id}", category="reset")
+                key=f"reset:{row.id}", category="reset", secret=token)
     audit.record("staff.reset_requested", actor=actor, practice_id=user.practice_id, target=user)
 
 

@@ -67,3 +67,15 @@ def commit() -> None:
         jobs.discard_pending()
         raise
     jobs.flush_pending()
+
+
+def insert_or_ignore(model, values: dict, conflict_columns: list):
+    """INSERT … ON CONFLICT DO NOTHING, on PostgreSQL and SQLite alike.
+
+    For rows that two requests may create at the same moment (a double tap): the loser's insert
+    does nothing instead of failing, and it then reads the winner's row. Add `.returning(...)`.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)

@@ -1,10 +1,12 @@
 """Random secrets and how they are kept: only a hash ever reaches the database."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 
+from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 
@@ -26,3 +28,21 @@ def keyed_hash(value: str, *, context: str) -> str:
 
 def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _fernet() -> Fernet:
+    digest = hashlib.sha256(b"sourire-sealed-secrets:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal(value: str) -> str:
+    """Encrypt a secret that must be read back once (a code inside a message waiting to be sent)."""
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def unseal(sealed: str) -> str | None:
+    """The secret, or None when it cannot be read (another SECRET_KEY, or tampered)."""
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None

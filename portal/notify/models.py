@@ -24,6 +24,10 @@ class OutboxStatus(str, enum.Enum):
     failed = "failed"      # the last try failed; retried until `attempts` runs out
 
 
+SECRET_MARK = "{secret}"  # where a sealed secret (a code, a link token) goes in a body
+SECRET_SHOWN = "••••••"
+
+
 class OutboxMessage(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Null only for messages that belong to no practice (an operator's own test message).
@@ -44,3 +48,12 @@ class OutboxMessage(Timestamped, db.Model):
     segments: Mapped[int] = mapped_column(Integer, default=0)
     encoding: Mapped[str] = mapped_column(String(8), default="")  # GSM-7 or UCS-2 for SMS
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A code or link token, encrypted, put back into the body only at delivery and wiped once
+    # the message is handed over: staff and database readers never see it in clear.
+    sealed_secret: Mapped[str | None] = mapped_column(Text)
+    # When a worker took the message: a claim older than a few minutes is a worker that died.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def shown_body(self) -> str:
+        return self.body.replace(SECRET_MARK, SECRET_SHOWN)

@@ -7,34 +7,37 @@ twice (DESIGN invariant 5).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.core import jobs
-from portal.core.db import utcnow
+from portal.core.db import insert_or_ignore, utcnow
+from portal.core.tokens import seal, unseal
 from portal.extensions import db
-from portal.notify.models import Channel, OutboxMessage, OutboxStatus
+from portal.notify.models import SECRET_MARK, Channel, OutboxMessage, OutboxStatus
 from portal.notify.segments import sms_cost
+
+STALE_CLAIM = timedelta(minutes=10)
 
 log = logging.getLogger(__name__)
 
-def _queue(*, practice_id, channel, key, category, recipient, subject, body) -> OutboxMessage:
+def _queue(*, practice_id, channel, key, category, recipient, subject, body, secret) -> OutboxMessage:
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
+    if (secret is None) != (SECRET_MARK not in body):
+        raise ValueError("a secret needs its {secret} mark in the body, and the mark needs a secret")
     values = {"practice_id": practice_id, "channel": channel, "key": key, "category": category,
-              "recipient": recipient, "subject": subject, "body": body, "status": OutboxStatus.queued}
+              "recipient": recipient, "subject": subject, "body": body, "status": OutboxStatus.queued,
+              "sealed_secret": seal(secret) if secret is not None else None}
     if channel is Channel.sms:
-        cost = sms_cost(body)
+        cost = sms_cost(body.replace(SECRET_MARK, secret or ""))  # the cost of what is really sent
         values.update(segments=cost.segments, encoding=cost.encoding)
     # A concurrent request may insert the same key after our SELECT; its row is then the message.
     # ON CONFLICT rather than a savepoint: pysqlite's SAVEPOINT would commit the caller's work.
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
-    new_id = db.session.scalar(insert(OutboxMessage).values(**values)
-                               .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
+    new_id = db.session.scalar(insert_or_ignore(OutboxMessage, values, [OutboxMessage.key])
                                .returning(OutboxMessage.id))
     if new_id is None:
         return db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
@@ -44,16 +47,34 @@ def _queue(*, practice_id, channel, key, category, recipient, subject, body) -> 
     jobs.enqueue(deliver_message, msg.id, title=f"deliver {channel.value} #{msg.id}")
     return msg
 
-def queue_sms(*, practice_id: int | None, to: str, body: str, key: str, category: str) -> OutboxMessage:
-    """Store an SMS for `to` (E.164) and schedule its delivery. Idempotent on `key`."""
+
+def queue_sms(*, practice_id: int | None, to: str, body: str, key: str, category: str,
+              secret: str | None = None) -> OutboxMessage:
+    """Store an SMS for `to` (E.164) and schedule its delivery. Idempotent on `key`.
+
+    A `secret` (a sign-in code) is kept sealed and replaces `{secret}` in the body only when sent.
+    """
     return _queue(practice_id=practice_id, channel=Channel.sms, key=key, category=category,
-                  recipient=to, subject="", body=body)
+                  recipient=to, subject="", body=body, secret=secret)
+
 
 def queue_email(*, practice_id: int | None, to: str, subject: str, body: str, key: str,
-                category: str) -> OutboxMessage:
-    """Store an e-mail and schedule its delivery. Idempotent on `key`."""
+                category: str, secret: str | None = None) -> OutboxMessage:
+    """Store an e-mail and schedule its delivery. Idempotent on `key`. `secret` as for SMS."""
     return _queue(practice_id=practice_id, channel=Channel.email, key=key, category=category,
-                  recipient=to, subject=subject, body=body)
+                  recipient=to, subject=subject, body=body, secret=secret)
+
+
+def delivery_text(message: OutboxMessage) -> str:
+    """The body as it leaves: with the sealed secret put back. Raises `ValueError` when the
+    secret is gone (already delivered, or sealed under another SECRET_KEY)."""
+    if SECRET_MARK not in message.body:
+        return message.body
+    secret = unseal(message.sealed_secret) if message.sealed_secret else None
+    if secret is None:
+        raise ValueError("the code or link of this message is no longer available; ask for a new one")
+    return message.body.replace(SECRET_MARK, secret)
+
 
 def count_recent(*, channel: Channel, recipient: str, category: str, since: datetime) -> int:
     """How many messages of one kind went to one recipient since `since` (rate limits)."""
@@ -65,17 +86,24 @@ def count_recent(*, channel: Channel, recipient: str, category: str, since: date
     )
 
 def claim(message_id: int) -> OutboxMessage | None:
-    """Mark a message as being sent, unless another run already did: the UPDATE is the lock."""
+    """Mark a message as being sent, unless another run already did: the UPDATE is the lock.
+
+    A message left "sending" by a worker that died (killed, timed out) can be claimed again once
+    its claim is older than `STALE_CLAIM`.
+    """
+    now = utcnow()
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id,
-               OutboxMessage.status.in_([OutboxStatus.queued, OutboxStatus.failed]))
-        .values(status=OutboxStatus.sending, attempts=OutboxMessage.attempts + 1)
+               OutboxMessage.status.in_([OutboxStatus.queued, OutboxStatus.failed])
+               | ((OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_at < now - STALE_CLAIM)))
+        .values(status=OutboxStatus.sending, attempts=OutboxMessage.attempts + 1, claimed_at=now)
     )
     if result.rowcount != 1:
         return None
     db.session.flush()
     return db.session.get(OutboxMessage, message_id, populate_existing=True)
+
 
 def deliver(message: OutboxMessage) -> None:
     """Hand a claimed message to its transport; record the outcome on the row.
@@ -85,24 +113,27 @@ def deliver(message: OutboxMessage) -> None:
     from portal.notify.backends import DeliveryError, mail_backend, sms_backend
 
     try:
+        text = delivery_text(message)
         if message.channel is Channel.sms:
             backend = sms_backend()
-            ref = backend.send(message.recipient, message.body) if backend else None
+            ref = backend.send(message.recipient, text) if backend else None
         else:
             backend = mail_backend()
-            ref = backend.send(message.recipient, message.subject, message.body) if backend else None
-    except (DeliveryError, ValueError) as exc:
+            ref = backend.send(message.recipient, message.subject, text) if backend else None
+    except Exception as exc:  # any failure is shown to staff, never a row stuck in "sending"
         message.status = OutboxStatus.failed
-        message.last_error = str(exc)[:2000]
-        raise DeliveryError(str(exc)) from exc
+        message.last_error = str(exc)[:2000] or type(exc).__name__
+        raise DeliveryError(message.last_error) from exc
     if ref is None and current_app.config["SOURIRE_ENV"] == "development":
         # No provider on a development machine: the terminal is where the demo reads its codes.
         log.info("%s kept in the outbox (no provider configured) for %s: %s", message.channel.value,
-                 message.recipient, message.body)
+                 message.recipient, text)
     message.status = OutboxStatus.sent if ref else OutboxStatus.stored
     message.provider_ref = ref or ""
     message.last_error = ""
     message.sent_at = utcnow()
+    message.sealed_secret = None  # handed over: nobody needs it any more
+
 
 def retry_message(*, practice_id: int, message_id: int) -> OutboxMessage:
     """Staff asked to try a failed message again."""
@@ -113,7 +144,8 @@ def retry_message(*, practice_id: int, message_id: int) -> OutboxMessage:
         OutboxMessage.id == message_id, OutboxMessage.practice_id == practice_id))
     if msg is None:
         raise NotFound()
-    if msg.status is not OutboxStatus.failed:
+    stale = msg.status is OutboxStatus.sending and msg.claimed_at and msg.claimed_at < utcnow() - STALE_CLAIM
+    if msg.status is not OutboxStatus.failed and not stale:
         from flask_babel import gettext as _
 
         raise Conflict(_("Seul un message en échec peut être renvoyé."))
