@@ -22,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
     from portal import models  # noqa: F401  every table registered before Alembic looks
+    from portal.core.routing import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # an id too large for the database is a 404, not a 500
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

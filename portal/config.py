@@ -27,7 +27,9 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("SOURIRE_ENV", "development", str, "production, development or testing"),
+    # Production unless told otherwise: a deployment that forgets this runs with safe settings or
+    # refuses to start, never silently with a development secret. scripts/demo.sh says development.
+    Setting("SOURIRE_ENV", "production", str, "production, development or testing"),
     Setting("SECRET_KEY", DEV_SECRET, str, "signs cookies and tokens; required in production"),
     Setting("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'sourire.db'}", str,
             "PostgreSQL URL in production; an SQLite file by default"),

@@ -27,7 +27,15 @@ def test_production_refuses_insecure_defaults(override, message):
         load_config({**SAFE, **override})
 
 
+def test_production_is_the_default(monkeypatch):
+    monkeypatch.delenv("SOURIRE_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config()
+
+
 def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SOURIRE_ENV", "development")
     monkeypatch.setenv("STAFF_IDLE_MINUTES", "20")
     monkeypatch.setenv("COOKIE_SECURE", "0")
     conf = load_config()

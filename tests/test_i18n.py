@@ -128,9 +128,9 @@ def test_every_string_has_an_english_translation():
     if plural_mismatch:
         problems.append("singular/plural differs between code and catalog:\n" + "\n".join(plural_mismatch))
     if problems:
-        problems.append("Run: pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot . "
-                        "&& pybabel update -i portal/translations/messages.pot -d portal/translations -l en, "
-                        "then translate and `pybabel compile -d portal/translations`.")
+        problems.append("Run `.venv/bin/python scripts/i18n.py` (extract, update the catalogs, compile), "
+                        "then translate the entries above in portal/translations/en/LC_MESSAGES/messages.po "
+                        "and run it again.")
     assert not problems, "\n\n".join(problems)
 
 

@@ -11,18 +11,19 @@ import secrets
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import attributes
 
 from portal.accounts.models import PatientAccount, SmsChallenge
 from portal.accounts.passwords import check_policy, hash_password, verify_password
 from portal.accounts.sessions import open_session
 from portal.core import audit
 from portal.core.audit import Actor
-from portal.core.db import utcnow
+from portal.core.db import bump, insert_or_ignore, utcnow
 from portal.core.errors import Invalid, TooManyAttempts
 from portal.core.models import Practice
 from portal.core.phones import normalize_phone
-from portal.core.text import name_key
+from portal.core.text import compact_key
 from portal.core.tokens import keyed_hash, same
 from portal.extensions import db
 from portal.notify.models import SECRET_MARK, Channel
@@ -58,50 +59,59 @@ def identify(*, phone: str, last_name: str, first_name: str, birth_date: date, a
     """The one patient matching all four entries, whose own number, a parent's or the financial
     responsible's number is `phone`. Raises the neutral `Invalid` otherwise."""
     e164 = parse_phone(phone)
-    candidates = db.session.scalars(
+    # The number and the birth date narrow it to a family (indexed); names are compared here,
+    # without case, accents, hyphens or spaces: "Le Goff" is "LEGOFF", "D'Arc" is "Darc".
+    family = db.session.scalars(
         with_number(select(Patient), e164).join(Practice, Practice.id == Patient.practice_id).where(
-            Patient.last_name_key == name_key(last_name),
-            Patient.first_name_key == name_key(first_name),
             Patient.birth_date == birth_date,
             Patient.do_not_share_online.is_(False),
             Practice.active.is_(True),
-        ).limit(2)
+        )
     ).all()
-    if len(candidates) != 1:
+    last, first = compact_key(last_name), compact_key(first_name)
+    candidates = [p for p in family if compact_key(p.last_name) == last and compact_key(p.first_name) == first]
+    if not last or not first or len(candidates) != 1:
         audit.record("patient.identify_failed", actor=actor, details={"phone_suffix": e164[-2:]})
         raise neutral_miss()
     return candidates[0]
 
 
 def account_for(patient: Patient, phone: str) -> PatientAccount:
-    """The portal account of the person holding `phone` in the patient's practice."""
+    """The portal account of the person holding `phone` in the patient's practice (created on
+    first use; a double tap that creates it twice at once keeps one)."""
     e164 = parse_phone(phone)
+    db.session.execute(insert_or_ignore(PatientAccount, {"practice_id": patient.practice_id, "phone": e164,
+                                                         "active": True, "failed_passwords": 0, "locale": "fr",
+                                                         "created_at": utcnow()},
+                                        [PatientAccount.practice_id, PatientAccount.phone]))
     account = db.session.scalar(select(PatientAccount).where(
         PatientAccount.practice_id == patient.practice_id, PatientAccount.phone == e164))
-    if account is None:
-        account = PatientAccount(practice_id=patient.practice_id, phone=e164)
-        db.session.add(account)
-        db.session.flush()
     if not account.active:
         raise neutral_miss()
     return account
 
 
+def _locked(account: PatientAccount) -> bool:
+    return bool(account.locked_until and account.locked_until > utcnow())
+
+
 def _check_lock(account: PatientAccount) -> None:
-    if account.locked_until and account.locked_until > utcnow():
+    if _locked(account):
         raise TooManyAttempts(_("Trop d'essais. Réessayez dans quelques minutes."))
+
+
+def _password_failed(account: PatientAccount, actor: Actor) -> None:
+    if bump(PatientAccount.failed_passwords, account.id) >= PASSWORD_MAX_FAILURES:
+        account.locked_until, account.failed_passwords = utcnow() + LOCKOUT, 0
+    audit.record("patient.signin_failed", actor=actor, practice_id=account.practice_id, target=account,
+                 details={"reason": "password"})
 
 
 def check_password(account: PatientAccount, password: str, *, actor: Actor) -> None:
     """Second factor check before any SMS leaves. Locks the account after repeated failures."""
     _check_lock(account)
     if not verify_password(account.password_hash, password):
-        account.failed_passwords += 1
-        if account.failed_passwords >= PASSWORD_MAX_FAILURES:
-            account.locked_until = utcnow() + LOCKOUT
-            account.failed_passwords = 0
-        audit.record("patient.signin_failed", actor=actor, practice_id=account.practice_id, target=account,
-                     details={"reason": "password"})
+        _password_failed(account, actor)
         raise Invalid(_("Mot de passe incorrect."), "password")
     account.failed_passwords = 0
 
@@ -115,23 +125,19 @@ def accounts_with_password(phone: str) -> list[PatientAccount]:
 
 
 def returning_signin(*, phone: str, password: str, actor: Actor) -> PatientAccount:
-    """A remembered device: number and password. The same neutral answer for any miss."""
-    accounts = accounts_with_password(phone)
+    """A remembered device: number and password. The same neutral answer for any miss,
+    including a locked account: nothing tells which numbers have an account."""
+    accounts = [a for a in accounts_with_password(phone) if not _locked(a)]
     if not accounts:
         verify_password(None, password)
-        audit.record("patient.signin_failed", actor=actor, details={"reason": "unknown"})
+        audit.record("patient.signin_failed", actor=actor, details={"reason": "unknown_or_locked"})
         raise Invalid(_("Numéro ou mot de passe incorrect."))
     for account in accounts:
-        _check_lock(account)
         if verify_password(account.password_hash, password):
             account.failed_passwords = 0
             return account
     for account in accounts:
-        account.failed_passwords += 1
-        if account.failed_passwords >= PASSWORD_MAX_FAILURES:
-            account.locked_until, account.failed_passwords = utcnow() + LOCKOUT, 0
-        audit.record("patient.signin_failed", actor=actor, practice_id=account.practice_id,
-                     target=account, details={"reason": "password"})
+        _password_failed(account, actor)
     raise Invalid(_("Numéro ou mot de passe incorrect."))
 
 
@@ -154,9 +160,17 @@ def _send(challenge: SmsChallenge, code: str) -> None:
               key=f"auth_code:{challenge.id}:{challenge.send_count}", secret=code)
 
 
+def _serialize_on(account_id: int) -> None:
+    """Take the account row's write lock until commit (a no-op UPDATE: PostgreSQL locks the row,
+    SQLite the database), so that parallel requests count the SMS budget one after the other."""
+    db.session.execute(update(PatientAccount).where(PatientAccount.id == account_id)
+                       .values(phone=PatientAccount.phone))
+
+
 def send_code(account: PatientAccount, *, purpose: str, actor: Actor) -> SmsChallenge:
     """Send a new code to the account's number. Raises `TooManyAttempts` past the budget."""
     _check_lock(account)
+    _serialize_on(account.id)
     _guard_sms_budget(account.phone)
     now = utcnow()
     challenge = SmsChallenge(practice_id=account.practice_id, account_id=account.id, phone=account.phone,
@@ -178,6 +192,8 @@ def _usable(challenge: SmsChallenge) -> None:
 def resend_code(challenge: SmsChallenge, *, actor: Actor) -> None:
     """'Renvoyer': a fresh code on the same challenge. The failure counter is kept."""
     _usable(challenge)
+    _serialize_on(challenge.account_id)
+    db.session.refresh(challenge)  # what a parallel resend may have just changed
     wait = challenge.last_sent_at + RESEND_DELAY - utcnow()
     if wait.total_seconds() > 0:
         raise TooManyAttempts(_("Patientez %(s)d secondes avant de demander un nouveau code.",
@@ -193,27 +209,52 @@ def resend_code(challenge: SmsChallenge, *, actor: Actor) -> None:
 
 
 def verify_code(challenge: SmsChallenge, code: str, *, actor: Actor) -> None:
-    """Check a typed code. Five wrong tries kill the challenge; an expired code is refused."""
+    """Check a typed code. Five wrong tries kill the challenge; an expired code is refused.
+
+    Each try first spends one attempt in a single UPDATE, so parallel guesses cannot share one:
+    the sixth finds none left. A right code gives its attempt back.
+    """
     _usable(challenge)
     if challenge.expires_at <= utcnow():
         raise Invalid(_("Ce code a expiré. Demandez-en un nouveau avec « Renvoyer »."), "code")
+    spent = db.session.execute(
+        update(SmsChallenge).where(SmsChallenge.id == challenge.id, SmsChallenge.verified_at.is_(None),
+                                   SmsChallenge.consumed_at.is_(None),
+                                   SmsChallenge.failed_attempts < CODE_MAX_FAILURES)
+        .values(failed_attempts=SmsChallenge.failed_attempts + 1)
+    ).rowcount
+    db.session.refresh(challenge)
+    if spent != 1:
+        raise Invalid(_("Ce code n'est plus valable. Recommencez la connexion."), "code")
     typed = "".join(ch for ch in code if ch.isdigit())
     if len(typed) != 6 or not same(keyed_hash(typed, context=f"sms:{challenge.id}"), challenge.code_hash):
-        challenge.failed_attempts += 1
         audit.record("patient.code_failed", actor=actor, practice_id=challenge.practice_id, target=challenge,
                      details={"failed_attempts": challenge.failed_attempts})
         left = CODE_MAX_FAILURES - challenge.failed_attempts
         if left <= 0:
             raise Invalid(_("Code incorrect. Trop d'essais : recommencez la connexion."), "code")
         raise Invalid(_("Code incorrect. Il vous reste %(n)d essai(s).", n=left), "code")
+    challenge.failed_attempts -= 1
     challenge.verified_at = utcnow()
+
+
+def _consume(challenge: SmsChallenge) -> None:
+    """Spend a verified challenge, once: a second request with the same state finds it spent."""
+    now = utcnow()
+    spent = db.session.execute(
+        update(SmsChallenge).where(SmsChallenge.id == challenge.id, SmsChallenge.consumed_at.is_(None))
+        .values(consumed_at=now)
+    ).rowcount
+    if spent != 1:
+        raise Invalid(_("Recommencez la connexion."))
+    attributes.set_committed_value(challenge, "consumed_at", now)
 
 
 def finish_signin(challenge: SmsChallenge, *, actor: Actor, patient_id: int | None = None) -> PatientAccount:
     """A verified sign-in code: open the session, showing `patient_id` when it is linked."""
     if challenge.purpose != "signin" or challenge.verified_at is None or challenge.consumed_at:
         raise Invalid(_("Recommencez la connexion."))
-    challenge.consumed_at = utcnow()
+    _consume(challenge)
     account = db.session.get(PatientAccount, challenge.account_id)
     return _signed_in(account, actor, patient_id)
 
@@ -227,8 +268,8 @@ def set_first_password(challenge: SmsChallenge, password: str, *, actor: Actor,
     account = db.session.get(PatientAccount, challenge.account_id)
     personal = tuple(x for p in linked_patients(account) for x in (p.last_name, p.first_name))
     check_policy(password, personal=personal + (account.phone[-8:],))
+    _consume(challenge)
     account.password_hash = hash_password(password)
-    challenge.consumed_at = utcnow()
     audit.record("patient.password_set", actor=actor, practice_id=account.practice_id, target=account)
     return _signed_in(account, actor, patient_id)
 

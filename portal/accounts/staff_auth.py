@@ -12,14 +12,15 @@ from datetime import timedelta
 import pyotp
 import segno
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import attributes
 
 from portal.accounts.models import RecoveryCode, StaffUser
 from portal.accounts.passwords import verify_password
 from portal.accounts.sessions import open_session
 from portal.core import audit
 from portal.core.audit import Actor
-from portal.core.db import utcnow
+from portal.core.db import bump, utcnow
 from portal.core.errors import Invalid, TooManyAttempts
 from portal.core.tokens import same, token_hash
 from portal.extensions import db
@@ -31,17 +32,22 @@ ISSUER = "Sourire"
 
 
 def _neutral() -> Invalid:
-    return Invalid(_("E-mail ou mot de passe incorrect."))
+    # The same words whether the e-mail is unknown, the password wrong or the account locked:
+    # nothing here tells which e-mails have an account.
+    return Invalid(_("E-mail ou mot de passe incorrect. Après 10 erreurs, le compte est bloqué 15 minutes."))
+
+
+def _locked(user: StaffUser) -> bool:
+    return bool(user.locked_until and user.locked_until > utcnow())
 
 
 def _check_lock(user: StaffUser) -> None:
-    if user.locked_until and user.locked_until > utcnow():
+    if _locked(user):
         raise TooManyAttempts(_("Trop d'essais : compte bloqué quelques minutes. Réessayez plus tard."))
 
 
 def _failed(user: StaffUser, actor: Actor, reason: str) -> None:
-    user.failed_signins += 1
-    if user.failed_signins >= MAX_FAILURES:
+    if bump(StaffUser.failed_signins, user.id) >= MAX_FAILURES:
         user.locked_until, user.failed_signins = utcnow() + LOCKOUT, 0
     audit.record("staff.signin_failed", actor=actor, practice_id=user.practice_id, target=user,
                  details={"reason": reason})
@@ -50,33 +56,56 @@ def _failed(user: StaffUser, actor: Actor, reason: str) -> None:
 def check_credentials(*, email: str, password: str, actor: Actor) -> StaffUser:
     """First factor. Returns the user; the caller then asks for the second factor."""
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if user is None or user.password_hash is None or not user.active:
+    if user is None or user.password_hash is None or not user.active or _locked(user):
         verify_password(None, password)  # same time whether or not the account exists
         audit.record("staff.signin_failed", actor=actor,
-                     practice_id=user.practice_id if user else None,
-                     details={"reason": "unknown" if user is None else "inactive", "email": email[:200]})
+                     practice_id=user.practice_id if user else None, target=user,
+                     details={"reason": "unknown" if user is None else "locked" if user.active else "inactive",
+                              "email": email[:200]})
         raise _neutral()
-    _check_lock(user)
     if not verify_password(user.password_hash, password):
         _failed(user, actor, "password")
         raise _neutral()
     return user
 
 
-def _accept_totp(user: StaffUser, code: str) -> bool:
+def _matching_step(user: StaffUser, code: str) -> int | None:
     typed = "".join(ch for ch in code if ch.isdigit())
     if len(typed) != 6 or not user.totp_secret:
-        return False
+        return None
     totp = pyotp.TOTP(user.totp_secret)
-    now = utcnow()
-    current = totp.timecode(now)
+    current = totp.timecode(utcnow())
     for step in (current - 1, current, current + 1):
         if same(totp.generate_otp(step), typed):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False  # already used: replay
-            user.totp_last_step = step
-            return True
-    return False
+            return step
+    return None
+
+
+def _accept_totp(user: StaffUser, code: str) -> bool:
+    """A valid code whose time step is newer than the last one accepted. The check and the
+    record are one UPDATE, so a code raced from two browsers is accepted once."""
+    step = _matching_step(user, code)
+    if step is None:
+        return False
+    won = db.session.execute(
+        update(StaffUser).where(StaffUser.id == user.id,
+                                (StaffUser.totp_last_step.is_(None)) | (StaffUser.totp_last_step < step))
+        .values(totp_last_step=step)
+    ).rowcount == 1
+    if won:
+        attributes.set_committed_value(user, "totp_last_step", step)
+    return won
+
+
+def _use_recovery_code(user: StaffUser, code: str) -> bool:
+    cleaned = code.strip().replace(" ", "").replace("-", "").lower()
+    if len(cleaned) != 10:
+        return False
+    return db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.staff_user_id == user.id,
+                                   RecoveryCode.code_hash == token_hash(cleaned), RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount == 1
 
 
 def verify_second_factor(user: StaffUser, code: str, *, actor: Actor) -> str:
@@ -87,18 +116,7 @@ def verify_second_factor(user: StaffUser, code: str, *, actor: Actor) -> str:
     _check_lock(user)
     if user.totp_confirmed_at is None:
         raise Invalid(_("Configurez d'abord votre application d'authentification."))
-    method = None
-    if _accept_totp(user, code):
-        method = "totp"
-    else:
-        cleaned = code.strip().replace(" ", "").replace("-", "").lower()
-        if len(cleaned) == 10:
-            row = db.session.scalar(select(RecoveryCode).where(
-                RecoveryCode.staff_user_id == user.id, RecoveryCode.code_hash == token_hash(cleaned),
-                RecoveryCode.used_at.is_(None)))
-            if row is not None:
-                row.used_at = utcnow()
-                method = "recovery"
+    method = "totp" if _accept_totp(user, code) else "recovery" if _use_recovery_code(user, code) else None
     if method is None:
         _failed(user, actor, "second_factor")
         raise Invalid(_("Code incorrect ou déjà utilisé."), "code")
@@ -162,3 +180,10 @@ def finish_enrolment_signin(user: StaffUser, *, actor: Actor) -> None:
     user.last_signin_at = utcnow()
     open_session(user, actor=actor)
     audit.record("staff.signin", actor=actor.become(user), target=user, details={"method": "enrolment"})
+
+
+def confirm_second_factor(user: StaffUser, code: str, *, actor: Actor) -> None:
+    """Ask a signed-in user for a fresh authenticator code before a sensitive change."""
+    if not _accept_totp(user, code):
+        _failed(user, actor, "second_factor")
+        raise Invalid(_("Code incorrect ou déjà utilisé."), "code")

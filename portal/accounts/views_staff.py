@@ -9,7 +9,7 @@ from flask_login import current_user, login_user
 
 from portal.accounts import bp
 from portal.accounts import staff_admin, staff_auth
-from portal.accounts.forms import (AcceptInvitationForm, ChangePasswordForm, ConfirmForm, ForgotForm, NewPasswordForm,
+from portal.accounts.forms import (AcceptInvitationForm, ChangePasswordForm, ForgotForm, NewPasswordForm,
                                    StaffSigninForm, TotpForm)
 from portal.accounts.models import StaffUser
 from portal.core.auth import public, staff_required
@@ -183,27 +183,30 @@ def staff_reset(token: str):
                 "accounts.staff_signin")
 
 
+def _security_page(form=None, codes_form=None, status=200):
+    return render("accounts/staff_security.html", status=status, form=form or ChangePasswordForm(),
+                  codes_form=codes_form or TotpForm(), remaining=staff_auth.remaining_recovery_codes(current_user))
+
+
 @bp.route("/console/securite", methods=["GET"])
 @staff_required()
 def staff_security():
-    return render("accounts/staff_security.html", form=ChangePasswordForm(), codes_form=ConfirmForm(),
-                  remaining=staff_auth.remaining_recovery_codes(current_user))
+    return _security_page()
 
 
 @bp.route("/console/securite/mot-de-passe", methods=["POST"])
 @staff_required()
 def staff_change_password():
     form = ChangePasswordForm()
-    ctx = {"codes_form": ConfirmForm(), "remaining": staff_auth.remaining_recovery_codes(current_user)}
     if not form.validate_on_submit():
-        return invalid("accounts/staff_security.html", form=form, **ctx)
+        return _security_page(form=form, status=422)
     try:
         staff_admin.change_own_password(current_user, current=form.current.data, new=form.password.data,
                                         actor=current_actor())
     except DomainError as exc:
         db.session.rollback()
         form_errors_from(exc, form)
-        return invalid("accounts/staff_security.html", form=form, **ctx)
+        return _security_page(form=form, status=422)
     commit()
     login_user(current_user._get_current_object())  # the new session token replaces the old one in the cookie
     return done(_("Mot de passe modifié. Vos autres sessions ont été fermées."), "accounts.staff_security")
@@ -212,8 +215,17 @@ def staff_change_password():
 @bp.route("/console/securite/codes", methods=["POST"])
 @staff_required()
 def staff_recovery_codes():
-    if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("accounts.staff_security"), code=303)
-    codes = staff_auth.new_recovery_codes(current_user, actor=current_actor())
+    """New recovery codes, after a fresh authenticator code: a session alone is not enough."""
+    form = TotpForm()
+    if not form.validate_on_submit():
+        return _security_page(codes_form=form, status=422)
+    actor = current_actor()
+    try:
+        staff_auth.confirm_second_factor(current_user, form.code.data, actor=actor)
+    except DomainError as exc:
+        commit()  # the failure counts
+        form_errors_from(exc, form)
+        return _security_page(codes_form=form, status=422)
+    codes = staff_auth.new_recovery_codes(current_user, actor=actor)
     commit()
     return render("accounts/staff_recovery_codes.html", codes=codes, next_url=url_for("accounts.staff_security"))

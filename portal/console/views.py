@@ -14,7 +14,7 @@ from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
 from portal.core.models import AuditEvent
-from portal.core.web import current_actor, done, form_errors_from, not_done, render
+from portal.core.web import current_actor, done, form_errors_from, id_arg, not_done, render
 from portal.extensions import db
 from portal.notify.models import OutboxMessage, OutboxStatus
 from portal.patients.services import count_patients
@@ -107,7 +107,7 @@ def team_revoke_invite(invite_id: int):
 @bp.route("/journal")
 @staff_required(Role.owner)
 def journal():
-    before = request.args.get("avant", type=int)
+    before = id_arg("avant")
     q = select(AuditEvent).where(AuditEvent.practice_id == g.practice.id)
     if before:
         q = q.where(AuditEvent.id < before)

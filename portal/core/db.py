@@ -79,3 +79,22 @@ def insert_or_ignore(model, values: dict, conflict_columns: list):
 
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
     return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+def bump(column, row_id: int, by: int = 1) -> int:
+    """Add `by` to an integer column of one row in a single statement and return the new value.
+
+    Counters that guard secrets (wrong passwords, wrong codes) must not be read, changed in
+    Python and written back: parallel requests would each see the old value.
+    """
+    from sqlalchemy import update
+    from sqlalchemy.orm import attributes
+
+    model = column.class_
+    new = db.session.execute(
+        update(model).where(model.id == row_id).values({column.key: column + by}).returning(column)
+    ).scalar_one()
+    obj = db.session.identity_map.get(db.session.identity_key(model, row_id))
+    if obj is not None:
+        attributes.set_committed_value(obj, column.key, new)
+    return new

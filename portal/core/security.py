@@ -17,7 +17,23 @@ CSP = "; ".join([
 ])
 
 
+def _has_control_characters(value: str) -> bool:
+    # NUL makes PostgreSQL refuse the query (a 500); other C0 controls have no place in a form
+    # either. Tab, newline and carriage return are ordinary text.
+    return any(ord(c) < 32 and c not in "\t\n\r" for c in value)
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_control_characters():
+        from flask_babel import gettext as _
+
+        from portal.core.errors import Invalid
+
+        values = [request.path, *request.args.values(), *(v for _k, v in request.form.items(multi=True))]
+        if any(_has_control_characters(v) for v in values):
+            raise Invalid(_("Votre saisie contient un caractère invisible non autorisé. Retapez-la, puis réessayez."))
+
     @app.after_request
     def _headers(resp):
         h = resp.headers

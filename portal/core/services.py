@@ -59,7 +59,9 @@ def create_practice(*, name: str, actor: Actor, slug: str | None = None, timezon
 def get_practice(ref: str | int) -> Practice:
     """By id, slug or public code; `NotFound` otherwise."""
     q = select(Practice)
-    if isinstance(ref, int) or str(ref).isdigit():
+    if (isinstance(ref, int) or str(ref).isdigit()) and int(ref) > 2**31 - 1:
+        practice = None
+    elif isinstance(ref, int) or str(ref).isdigit():
         practice = db.session.scalar(q.where((Practice.id == int(ref)) | (Practice.public_code == str(ref))))
     else:
         practice = db.session.scalar(q.where(Practice.slug == ref))

@@ -4,14 +4,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_NOT_LETTER = re.compile(r"[^a-z0-9]+")
+_NOT_LETTER = re.compile(r"[\W_]+")
 
 
 def name_key(value: str | None) -> str:
-    """'  Lefèvre-D'Arc ' -> 'lefevre d arc': case, accents, hyphens and spacing do not matter."""
+    """"  Lefèvre-D'Arc " -> "lefevre d arc": case, accents and punctuation do not matter.
+
+    Letters of other scripts are kept as they are (casefolded), so a name written in Cyrillic or
+    Arabic still has a key of its own rather than an empty one.
+    """
     if not value:
         return ""
     decomposed = unicodedata.normalize("NFKD", value.casefold())
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_only = ascii_only.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    return _NOT_LETTER.sub(" ", ascii_only).strip()
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = stripped.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    return _NOT_LETTER.sub(" ", stripped).strip()
+
+
+def compact_key(value: str | None) -> str:
+    """`name_key` without spaces: "Le Goff" and "LEGOFF" are the same name to a parent typing it."""
+    return name_key(value).replace(" ", "")

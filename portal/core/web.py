@@ -81,3 +81,12 @@ def form_errors_from(exc, form) -> None:
 
 def is_testing() -> bool:
     return current_app.config.get("TESTING", False)
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+def id_arg(name: str) -> int | None:
+    """An id from the query string (`?avant=`), or None when absent or out of range."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None

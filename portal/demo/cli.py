@@ -33,7 +33,8 @@ Sourire demo — {base}
     the SMS code is printed in this terminal (and listed in the console's "Messages envoyés").
   Staff console : {base}/console  (password {DEMO_PASSWORD})
 {chr(10).join(f'    {role.value:<12} {email}' for email, role, _, _ in STAFF)}
-    authenticator code: `flask demo code EMAIL` prints the current one.
+    authenticator code, from this folder in another terminal:
+      SOURIRE_ENV=development .venv/bin/flask --app wsgi demo code claire.martin@example.com
 """)
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from portal.accounts.forms import ConfirmForm
 from portal.core.auth import staff_required
 from portal.core.db import commit
-from portal.core.web import done, render
+from portal.core.web import done, id_arg, render
 from portal.notify import bp, services
 from portal.notify.models import Channel, OutboxStatus
 
@@ -21,7 +21,7 @@ def index():
         practice_id=g.practice.id,
         channel=Channel(channel) if channel in Channel._value2member_map_ else None,
         status=OutboxStatus(status) if status in OutboxStatus._value2member_map_ else None,
-        before_id=request.args.get("avant", type=int),
+        before_id=id_arg("avant"),
     )
     return render("notify/index.html", fragment="notify/_table.html", target="outbox-table",
                   messages=messages, channel=channel, status_filter=status, confirm=ConfirmForm())

@@ -136,9 +136,9 @@ def search_patients(*, practice_id: int, query: str, limit: int = 50) -> list[Pa
 def _starts_with(column, prefix: str):
     """A prefix match on an accent-free key column that can use its index on both databases:
     PostgreSQL through a `varchar_pattern_ops` index and LIKE; SQLite, whose LIKE ignores
-    indexes unless told otherwise, through a byte-order range (keys are plain ASCII)."""
+    indexes unless told otherwise, through a byte-order range (U+10FFFF sorts after any UTF-8)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return (column >= prefix) & (column < prefix + "\x7f")
+        return (column >= prefix) & (column < prefix + "\U0010ffff")
     return column.startswith(prefix, autoescape=True)
 
 
