@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.models import Role
 
@@ -21,6 +21,9 @@ class IdentifyForm(FlaskForm):
                              render_kw={"autocomplete": "off"})
     birth_date = DateField(_l("Date de naissance"), validators=[DataRequired(_l("Saisissez une date valide."))])
     remember = BooleanField(_l("Mémoriser mes identifiants"))
+    # Only asked for when a child is followed by several practices (or given by ?cabinet=).
+    practice_code = StringField(_l("Identifiant de cabinet"), validators=[Optional(), Length(max=12)],
+                                render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
 
 class ReturningForm(FlaskForm):

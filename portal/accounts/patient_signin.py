@@ -55,9 +55,14 @@ def parse_phone(raw: str) -> str:
     return phone
 
 
-def identify(*, phone: str, last_name: str, first_name: str, birth_date: date, actor: Actor) -> Patient:
+def identify(*, phone: str, last_name: str, first_name: str, birth_date: date, actor: Actor,
+             practice_code: str | None = None) -> Patient:
     """The one patient matching all four entries, whose own number, a parent's or the financial
-    responsible's number is `phone`. Raises the neutral `Invalid` otherwise."""
+    responsible's number is `phone`. Raises the neutral `Invalid` otherwise.
+
+    A child followed by two practices matches twice: the person is then asked for the
+    practice's code ("identifiant de cabinet", seed 001), which says nothing about which ones.
+    """
     e164 = parse_phone(phone)
     # The number and the birth date narrow it to a family (indexed); names are compared here,
     # without case, accents, hyphens or spaces: "Le Goff" is "LEGOFF", "D'Arc" is "Darc".
@@ -70,6 +75,12 @@ def identify(*, phone: str, last_name: str, first_name: str, birth_date: date, a
     ).all()
     last, first = compact_key(last_name), compact_key(first_name)
     candidates = [p for p in family if compact_key(p.last_name) == last and compact_key(p.first_name) == first]
+    code = (practice_code or "").strip()
+    if code:
+        candidates = [p for p in candidates if p.practice.public_code == code]
+    elif len({p.practice_id for p in candidates}) > 1:
+        raise Invalid(_("Ce patient est suivi par plusieurs cabinets : indiquez l'identifiant du cabinet "
+                        "(6 chiffres, sur ses courriers et SMS)."), "practice_code")
     if not last or not first or len(candidates) != 1:
         audit.record("patient.identify_failed", actor=actor, details={"phone_suffix": e164[-2:]})
         raise neutral_miss()
@@ -121,7 +132,7 @@ def accounts_with_password(phone: str) -> list[PatientAccount]:
     e164 = parse_phone(phone)
     return list(db.session.scalars(select(PatientAccount).where(
         PatientAccount.phone == e164, PatientAccount.password_hash.is_not(None),
-        PatientAccount.active.is_(True))))
+        PatientAccount.active.is_(True)).order_by(PatientAccount.last_signin_at.desc().nulls_last())))
 
 
 def returning_signin(*, phone: str, password: str, actor: Actor) -> PatientAccount:

@@ -57,6 +57,8 @@ def patient_signin():
         return redirect(url_for("space.home"))
     remembered = request.cookies.get(_phone_cookie(), "")
     form = IdentifyForm()
+    if request.method == "GET" and request.args.get("cabinet"):
+        form.practice_code.data = request.args["cabinet"][:12]  # a link from the practice's letter
     if request.method == "GET" and remembered and not request.args.get("autre"):
         returning = ReturningForm(phone=display_phone(remembered))
         return render("accounts/patient_returning.html", form=returning)
@@ -67,7 +69,8 @@ def patient_signin():
     actor = current_actor()
     try:
         patient = signin.identify(phone=form.phone.data, last_name=form.last_name.data,
-                                  first_name=form.first_name.data, birth_date=form.birth_date.data, actor=actor)
+                                  first_name=form.first_name.data, birth_date=form.birth_date.data, actor=actor,
+                                  practice_code=form.practice_code.data)
         account = signin.account_for(patient, form.phone.data)
         session.pop(STATE, None)
         if account.password_hash:

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import PracticeOwned, Timestamped, UTCDateTime, utcnow
+from portal.core.models import Practice
 from portal.core.phones import display_phone
 from portal.extensions import db
 
@@ -56,6 +57,7 @@ class Patient(PracticeOwned, Timestamped, db.Model):
     do_not_share_online: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    practice: Mapped[Practice] = relationship()
     responsibles: Mapped[list[Responsible]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", order_by="Responsible.role"
     )

@@ -13,13 +13,17 @@ from portal.core.web import current_actor, done, render
 from portal.patients import bp, services
 
 
+RESULTS = 30
+
+
 @bp.route("/")
 @staff_required()
 def index():
     query = request.args.get("q", "").strip()[:100]
-    patients = services.search_patients(practice_id=g.practice.id, query=query)
+    # One more than shown, to know whether to ask for a more precise search.
+    patients = services.search_patients(practice_id=g.practice.id, query=query, limit=RESULTS + 1)
     return render("patients/index.html", fragment="patients/_results.html", target="patients-results",
-                  patients=patients, query=query)
+                  patients=patients[:RESULTS], more=len(patients) > RESULTS, query=query)
 
 
 @bp.route("/<int:patient_id>")

@@ -320,3 +320,28 @@ def test_the_file_whose_details_were_typed_is_shown_first(auth, client, family):
     client.post("/deconnexion", data={"csrf_token": csrf_from(client.get("/menu").get_data(as_text=True))})
     auth.patient_signin(lea, PHONE)
     assert 'id="patient-file-%d"' % lea.id in client.get("/").get_data(as_text=True)
+
+
+def test_a_child_followed_by_two_practices_is_asked_for_the_practice_code(auth, client, family, make_practice,
+                                                                           make_patient):
+    practice, lea, _ = family
+    other = make_practice()
+    make_patient(other, parent_mobile=PHONE, last_name="Lefèvre", first_name="Léa", birth_date=lea.birth_date)
+    r = auth.patient_identify(lea, PHONE)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "plusieurs cabinets" in page and 'name="practice_code"' in page
+    assert factories.outbox(PHONE, "auth_code") == []
+    data = {"phone": PHONE, "last_name": "Lefèvre", "first_name": "Léa", "birth_date": lea.birth_date.isoformat(),
+            "practice_code": practice.public_code}
+    r = auth.post("/connexion?autre=1", data, get_url=f"/connexion?autre=1&cabinet={practice.public_code}")
+    assert r.status_code == 303
+    r = auth.post("/connexion/code", {"code": factories.last_code(PHONE)})
+    auth.post("/connexion/mot-de-passe/nouveau",
+              {"password": factories.PATIENT_PASSWORD, "confirm": factories.PATIENT_PASSWORD})
+    assert practice.name in client.get("/").get_data(as_text=True)
+
+
+def test_a_practice_link_prefills_its_code(client, family):
+    practice = family[0]
+    page = client.get(f"/connexion?autre=1&cabinet={practice.public_code}").get_data(as_text=True)
+    assert f'value="{practice.public_code}"' in page

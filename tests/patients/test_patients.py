@@ -1,6 +1,7 @@
 """Staff patient search, the patient file, and the RGPD sharing switch."""
 from __future__ import annotations
 
+import re
 
 import pytest
 from sqlalchemy import select
@@ -109,3 +110,12 @@ def test_staff_reset_a_parents_lost_password(auth, client, make_practice, make_p
     # the next sign-in is a first one again
     r = Auth(parent).patient_identify(child, "0633333333")
     assert r.headers["Location"].endswith("/connexion/code")
+
+
+def test_long_result_lists_ask_for_a_more_precise_search(auth, client, make_practice, make_patient, make_staff):
+    practice = make_practice()
+    for i in range(31):
+        make_patient(practice, last_name="Martin", first_name=f"P{i:02d}")
+    auth.staff(make_staff(practice, "secretary"))
+    page = client.get("/console/patients/?q=mar").get_data(as_text=True)
+    assert len(re.findall(r'id="patient-\d+"', page)) == 30 and "précisez la recherche" in page
