@@ -47,6 +47,9 @@ AUDIT_ACTION = {
     "staff.signout": _l("Déconnexion"),
     "staff.totp_enrolled": _l("Application d'authentification configurée"),
 }
+FAILURE_REASON = {"password": _l("mot de passe"), "second_factor": _l("code d'authentification"),
+                  "unknown": _l("compte inconnu"), "locked": _l("compte bloqué"), "inactive": _l("compte désactivé"),
+                  "unknown_or_locked": _l("numéro inconnu ou compte bloqué")}
 ACTOR_TYPE = {"staff": _l("Équipe"), "patient": _l("Patient ou parent"), "operator": _l("Opérateur"),
               "system": _l("Système"), "anonymous": _l("Anonyme")}
 TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne"), "StaffUser": _l("Compte"),
@@ -66,5 +69,5 @@ def init_app(app: Flask) -> None:
         role_label=_label(ROLE), file_status_label=_label(FILE_STATUS),
         responsible_role_label=_label(RESPONSIBLE_ROLE), outbox_status_label=_label(OUTBOX_STATUS),
         display_phone=display_phone, audit_action_label=_label(AUDIT_ACTION),
-        actor_type_label=_label(ACTOR_TYPE), target_type_label=_label(TARGET_TYPE),
+        actor_type_label=_label(ACTOR_TYPE), failure_reason_label=_label(FAILURE_REASON), target_type_label=_label(TARGET_TYPE),
     )
