@@ -64,9 +64,7 @@ STAFF_PASSWORD = "correct horse battery staple"
 PATIENT_PASSWORD = "un mot de passe bien long"
 SERVICE_CREATED = 40  # per practice: patients written by create_patient itself, for the parity check
 
-# --------------------------------------------------------------------------------------------
-# Realistic French data
-# --------------------------------------------------------------------------------------------
+
 
 def _words(text: str) -> list[str]:
     return text.split()
@@ -283,9 +281,6 @@ class Generator:
         return out[:count]
 
 
-# --------------------------------------------------------------------------------------------
-# Rows exactly as portal.patients.services.create_patient writes them
-# --------------------------------------------------------------------------------------------
 
 def patient_row(practice_id: int, s: dict, now: datetime) -> dict:
     from portal.core.text import name_key
@@ -373,30 +368,6 @@ def _check_parity(practice_id: int, specs: list[dict], ids: dict[str, int]) -> N
         if stored_r != built_r:
             raise SystemExit(f"bulk responsibles differ from create_patient's for {s['number']}")
 
-
-# --------------------------------------------------------------------------------------------
-# Database, app, data set
-# --------------------------------------------------------------------------------------------
-
-def fresh_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and Path(parsed.database).exists():
-            Path(parsed.database).unlink()
-        return
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def bench_app(url: str, files_dir: str):
@@ -548,9 +519,6 @@ def build_data(app, n_patients: int, n_other: int, seed: int) -> DataSet:
     return ds
 
 
-# --------------------------------------------------------------------------------------------
-# Measurement
-# --------------------------------------------------------------------------------------------
 
 @dataclass
 class Case:
@@ -743,9 +711,6 @@ def report(backend: str, version: str, ds: DataSet, cases: list[Case], rounds: i
     return "\n".join(lines) + "\n"
 
 
-# --------------------------------------------------------------------------------------------
-# Plans (--explain): the SQL each service call sends, explained by the database
-# --------------------------------------------------------------------------------------------
 
 def explain(app, ds: DataSet) -> str:
     from sqlalchemy import event
@@ -797,9 +762,6 @@ def explain(app, ds: DataSet) -> str:
     return "\n".join(out)
 
 
-# --------------------------------------------------------------------------------------------
-# Driver
-# --------------------------------------------------------------------------------------------
 
 def run_backend(backend: str, args, report_to: Path) -> None:
     from sqlalchemy import text
@@ -814,6 +776,8 @@ def run_backend(backend: str, args, report_to: Path) -> None:
             url = args.pg_url
         print(f"[{backend}] building a fresh database and loading data ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
+        from tests.database import fresh_database
+
         fresh_database(url)
         app = bench_app(url, str(Path(tmp) / "files"))
         from flask_migrate import upgrade

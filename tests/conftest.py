@@ -16,12 +16,11 @@ import pytest
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import SimpleWorker
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.extensions import db as _db
 from tests import factories
+from tests.database import fresh_database
 
 TMP = Path(tempfile.gettempdir())
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TMP / f'sourire-test-{os.getpid()}.db'}"
@@ -42,25 +41,6 @@ TEST_CONFIG = {
 }
 
 
-def _fresh_database(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and Path(parsed.database).exists():
-            Path(parsed.database).unlink()
-        return
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 class IsolatedClient(FlaskClient):
     """Each request gets its own app context, as in production.
 
@@ -78,7 +58,7 @@ class IsolatedClient(FlaskClient):
 def app():
     from flask_migrate import upgrade
 
-    _fresh_database(DATABASE_URL)
+    fresh_database(DATABASE_URL)
     app = create_app(TEST_CONFIG)
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -23,6 +23,7 @@ STALE_CLAIM = timedelta(minutes=10)
 
 log = logging.getLogger(__name__)
 
+
 def _queue(*, practice_id, channel, key, category, recipient, subject, body, secret) -> OutboxMessage:
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
@@ -84,6 +85,7 @@ def count_recent(*, channel: Channel, recipient: str, category: str, since: date
             OutboxMessage.category == category, OutboxMessage.created_at >= since,
         )
     )
+
 
 def claim(message_id: int) -> OutboxMessage | None:
     """Mark a message as being sent, unless another run already did: the UPDATE is the lock.
@@ -152,6 +154,7 @@ def retry_message(*, practice_id: int, message_id: int) -> OutboxMessage:
     jobs.enqueue(deliver_message, msg.id, title=f"retry {msg.channel.value} #{msg.id}")
     return msg
 
+
 def list_messages(*, practice_id: int, channel: Channel | None = None, status: OutboxStatus | None = None,
                   limit: int = 100, before_id: int | None = None) -> list[OutboxMessage]:
     """The practice's outbox, newest first."""
@@ -163,4 +166,3 @@ def list_messages(*, practice_id: int, channel: Channel | None = None, status: O
     if before_id:
         q = q.where(OutboxMessage.id < before_id)
     return list(db.session.scalars(q.order_by(OutboxMessage.id.desc()).limit(limit)))
-

@@ -244,4 +244,3 @@ def test_without_redis_a_failed_send_is_kept_and_the_commit_stands(inprocess_app
         inprocess_app.config["SMS_URL"] = ""
     assert rq_queue.count == 0
     assert len(outbox()) == 1
-
