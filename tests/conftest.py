@@ -129,7 +129,8 @@ def make_patient():
 
 def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', html)
+        re.search(r'name="csrf_token" value="([^"]+)"', html) or \
+        re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
 

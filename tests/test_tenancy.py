@@ -14,12 +14,20 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from webauthn.helpers import bytes_to_base64url
 
-from portal.accounts.models import PatientAccount, Role, StaffToken, StaffUser
+from portal.accounts.models import (
+    PatientAccount,
+    PatientPasskey,
+    Role,
+    StaffToken,
+    StaffUser,
+)
 from portal.accounts.patient_signin import account_for
 from portal.accounts.staff_admin import invite_staff
 from portal.core.audit import Actor
 from portal.core.db import commit
+from portal.extensions import db
 from portal.notify.models import OutboxMessage
 from portal.notify.services import queue_sms
 from portal.patients.models import Patient
@@ -35,6 +43,8 @@ class Tenant:
     message: object = None
     markers: list = field(default_factory=list)     # strings that only this tenant's pages may show
     accounts: list = field(default_factory=list)    # portal account ids
+    account_by_phone: dict = field(default_factory=dict)
+    passkeys: list = field(default_factory=list)    # one passkey id per account
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -51,11 +61,19 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
     t.invite = invite_staff(practice_id=practice.id, email=f"invitee.{tag.lower()}@example.com", role=Role.secretary,
                             by=t.staff[Role.owner], actor=Actor.operator())
     t.accounts = [account_for(kids[0], phone).id for phone, kids in t.families]
+    t.account_by_phone = {phone: acc for (phone, _), acc in zip(t.families, t.accounts, strict=True)}
+    for acc in t.accounts:
+        key = PatientPasskey(practice_id=practice.id, account_id=acc, credential_id=bytes_to_base64url(f"cred-{tag}-{acc}".encode()),
+                             public_key=b"k", sign_count=0, label=f"Clé {tag}{acc}")
+        db.session.add(key)
+        db.session.flush()
+        t.passkeys.append(key.id)
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     commit()
     t.markers = ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
-                 + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"])
+                 + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
+                 + [f"Clé {tag}{acc}" for acc in t.accounts])
     return t
 
 
@@ -71,6 +89,8 @@ def snapshot(t: Tenant, db) -> dict:
             select(StaffToken).where(StaffToken.practice_id == t.practice.id))],
         "accounts": [(x.id, x.password_hash) for x in db.session.scalars(
             select(PatientAccount).where(PatientAccount.practice_id == t.practice.id).order_by(PatientAccount.id))],
+        "passkeys": sorted(db.session.scalars(select(PatientPasskey.id).where(
+            PatientPasskey.practice_id == t.practice.id))),
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }
@@ -91,6 +111,12 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         return [other.message.id]
     if arg == "account_id":
         return other.accounts
+    if arg == "passkey_id":
+        values = list(other.passkeys)
+        if principal[0] == "patient":  # another family's passkey in the same practice
+            values += [pk for acc, pk in zip(mine.accounts, mine.passkeys, strict=True)
+                       if acc != mine.account_by_phone[principal[1]]]
+        return values
     raise AssertionError(f"test_tenancy does not know how to fill <{arg}>: teach foreign_values()")
 
 

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import PracticeOwned, Timestamped, UTCDateTime
@@ -153,3 +153,18 @@ class AuthSession(Timestamped, db.Model):
 
     staff_user: Mapped[StaffUser | None] = relationship()
     patient_account: Mapped[PatientAccount | None] = relationship()
+
+
+class PatientPasskey(PracticeOwned, Timestamped, db.Model):
+    """A passkey (WebAuthn credential) of a patient account, with user verification required:
+    the phone's biometrics or PIN plus the device itself, two factors in one gesture."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("patient_account.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[PatientAccount] = relationship()

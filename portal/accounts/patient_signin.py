@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import attributes
 
-from portal.accounts.models import PatientAccount, SmsChallenge
+from portal.accounts.models import PatientAccount, PatientPasskey, SmsChallenge
 from portal.accounts.passwords import check_policy, hash_password, verify_password
 from portal.accounts.sessions import open_session
 from portal.core import audit
@@ -336,6 +336,9 @@ def reset_account_password(patient, account_id: int, *, actor: Actor) -> Patient
         raise NotFound()
     account.password_hash = None
     account.failed_passwords, account.locked_until = 0, None
+    # A lost password often means a lost phone: its passkeys go too.
+    for passkey in db.session.scalars(select(PatientPasskey).where(PatientPasskey.account_id == account.id)):
+        db.session.delete(passkey)
     revoke_all(account, "password_reset")
     audit.record("patient.access_reset", actor=actor, practice_id=account.practice_id, target=account,
                  details={"patient_id": patient.id})

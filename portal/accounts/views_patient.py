@@ -2,11 +2,12 @@
 session cookie; the truth (codes, counters, accounts) lives in the database."""
 from __future__ import annotations
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp
+from portal.accounts import passkeys
 from portal.accounts import patient_signin as signin
 from portal.accounts.forms import CodeForm, IdentifyForm, NewPasswordForm, PasswordStepForm, ResendForm, ReturningForm
 from portal.accounts.models import PatientAccount, SmsChallenge
@@ -231,3 +232,35 @@ def signout():
         if kind == "staff":
             return done(_("Vous êtes déconnecté."), "accounts.staff_signin")
     return done(_("Vous êtes déconnecté."), "accounts.patient_signin")
+
+
+PASSKEY_STATE = "passkey_signin"
+
+
+@bp.route("/connexion/cle/options", methods=["POST"])
+@limiter.limit(SIGNIN_LIMIT)
+@public
+def passkey_signin_options():
+    """Options for the browser's passkey prompt (JSON)."""
+    options, session[PASSKEY_STATE] = passkeys.authentication_options()
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.route("/connexion/cle", methods=["POST"])
+@limiter.limit(SIGNIN_LIMIT)
+@public
+def passkey_signin():
+    """The device's answer (JSON): a session, or a neutral refusal shown in place."""
+    state = session.pop(PASSKEY_STATE, None)  # single use, whatever the outcome
+    try:
+        account = passkeys.sign_in_with_passkey(passkeys.parse_credential(request.get_data()), state,
+                                                actor=current_actor())
+    except DomainError as exc:
+        commit()
+        return {"error": exc.message}, 422
+    commit()
+    session.pop(STATE, None)
+    session.pop("csrf_token", None)
+    login_user(account)
+    flash(_("Vous êtes connecté."), "success")
+    return {"redirect": url_for("space.home")}

@@ -21,6 +21,8 @@ AUDIT_ACTION = {
     "patient.code_sent": _l("Code SMS envoyé"),
     "patient.created": _l("Patient créé"),
     "patient.identify_failed": _l("Identification patient échouée"),
+    "patient.passkey_added": _l("Clé d'accès ajoutée"),
+    "patient.passkey_removed": _l("Clé d'accès supprimée"),
     "patient.password_changed": _l("Mot de passe patient modifié"),
     "patient.password_set": _l("Mot de passe patient choisi"),
     "patient.sharing_changed": _l("Partage en ligne modifié"),
@@ -49,11 +51,11 @@ AUDIT_ACTION = {
 }
 FAILURE_REASON = {"password": _l("mot de passe"), "second_factor": _l("code d'authentification"),
                   "unknown": _l("compte inconnu"), "locked": _l("compte bloqué"), "inactive": _l("compte désactivé"),
-                  "unknown_or_locked": _l("numéro inconnu ou compte bloqué")}
+                  "unknown_or_locked": _l("numéro inconnu ou compte bloqué"), "passkey": _l("clé d'accès")}
 ACTOR_TYPE = {"staff": _l("Équipe"), "patient": _l("Patient ou parent"), "operator": _l("Opérateur"),
               "system": _l("Système"), "anonymous": _l("Anonyme")}
 TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne"), "StaffUser": _l("Compte"),
-               "StaffToken": _l("Invitation"), "SmsChallenge": _l("Code SMS"), "Practice": _l("Cabinet"),
+               "StaffToken": _l("Invitation"), "SmsChallenge": _l("Code SMS"), "PatientPasskey": _l("Clé d'accès"), "Practice": _l("Cabinet"),
                "Practitioner": _l("Praticien")}
 
 

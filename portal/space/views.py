@@ -1,14 +1,15 @@
 """Home, the menu, switching between the patients linked to one number, own password."""
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, flash, g, request, session, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from portal.accounts import patient_signin
+from portal.accounts import passkeys, patient_signin
 from portal.accounts.forms import ChangePasswordForm, ConfirmForm
 from portal.core.auth import patient_required
-from portal.core.db import commit
+from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
 from portal.core.web import current_actor, done, form_errors_from, invalid, render, safe_next
 from portal.extensions import db
@@ -65,3 +66,49 @@ def password():
 @bp.app_context_processor
 def _space_context():
     return {"viewing": getattr(g, "patient", None)}
+
+
+PASSKEY_STATE = "passkey_register"
+
+
+@bp.route("/cles")
+@patient_required
+def passkeys_page():
+    return render("space/passkeys.html", keys=passkeys.list_passkeys(current_user), confirm=ConfirmForm())
+
+
+@bp.route("/cles/options", methods=["POST"])
+@patient_required
+def passkey_options():
+    """Options for the browser's "create a passkey" prompt (JSON)."""
+    try:
+        options, session[PASSKEY_STATE] = passkeys.registration_options(current_user)
+    except DomainError as exc:
+        return {"error": exc.message}, 422
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.route("/cles", methods=["POST"])
+@patient_required
+def passkey_add():
+    """The device's answer (JSON): the passkey is kept, or the reason it was not."""
+    state = session.pop(PASSKEY_STATE, None)
+    label = _("Clé ajoutée le %(date)s", date=format_date(utcnow(), "short"))
+    try:
+        passkeys.add_passkey(current_user, passkeys.parse_credential(request.get_data()), state, label=label,
+                             actor=current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        return {"error": exc.message}, 422
+    commit()
+    flash(_("Clé d'accès ajoutée : la prochaine fois, connectez-vous avec elle."), "success")
+    return {"redirect": url_for("space.passkeys_page")}
+
+
+@bp.route("/cles/<int:passkey_id>/supprimer", methods=["POST"])
+@patient_required
+def passkey_remove(passkey_id: int):
+    if ConfirmForm().validate_on_submit():
+        passkeys.remove_passkey(current_user, passkey_id, actor=current_actor())
+        commit()
+    return done(_("Clé d'accès supprimée."), "space.passkeys_page")
