@@ -91,12 +91,15 @@ def account_for(patient: Patient, phone: str) -> PatientAccount:
     """The portal account of the person holding `phone` in the patient's practice (created on
     first use; a double tap that creates it twice at once keeps one)."""
     e164 = parse_phone(phone)
-    db.session.execute(insert_or_ignore(PatientAccount, {"practice_id": patient.practice_id, "phone": e164,
-                                                         "active": True, "failed_passwords": 0, "locale": "fr",
-                                                         "created_at": utcnow()},
-                                        [PatientAccount.practice_id, PatientAccount.phone]))
-    account = db.session.scalar(select(PatientAccount).where(
-        PatientAccount.practice_id == patient.practice_id, PatientAccount.phone == e164))
+    mine = select(PatientAccount).where(PatientAccount.practice_id == patient.practice_id,
+                                        PatientAccount.phone == e164)
+    account = db.session.scalar(mine)
+    if account is None:
+        db.session.execute(insert_or_ignore(PatientAccount, {"practice_id": patient.practice_id, "phone": e164,
+                                                             "active": True, "failed_passwords": 0, "locale": "fr",
+                                                             "created_at": utcnow()},
+                                            [PatientAccount.practice_id, PatientAccount.phone]))
+        account = db.session.scalar(mine)
     if not account.active:
         raise neutral_miss()
     return account
