@@ -25,6 +25,11 @@ def upgrade():
         batch_op.add_column(sa.Column('claimed_at', portal.core.db.UTCDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
+    # Messages written before secrets were sealed hold codes and links in clear: mask those already
+    # handed over (one still waiting to be sent keeps its text, or it would be sent masked).
+    op.execute("UPDATE outbox_message SET body = '(masqué : écrit avant le chiffrement des codes)' "
+               "WHERE category IN ('auth_code', 'invite', 'reset') AND sealed_secret IS NULL "
+               "AND status IN ('sent', 'stored')")
 
 
 def downgrade():

@@ -161,10 +161,21 @@ class PatientPasskey(PracticeOwned, Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("patient_account.id", ondelete="CASCADE"), index=True)
-    credential_id: Mapped[str] = mapped_column(String(400), unique=True)  # base64url
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url of up to 1023 bytes
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     sign_count: Mapped[int] = mapped_column(Integer, default=0)
     label: Mapped[str] = mapped_column(String(120), default="")
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[PatientAccount] = relationship()
+
+
+class PasskeyChallenge(db.Model):
+    """A WebAuthn challenge, spent once on the server (the cookie alone could be replayed)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # register, signin
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("patient_account.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ import secrets
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import attributes
 
 from portal.accounts.models import PatientAccount, PatientPasskey, SmsChallenge
@@ -175,10 +175,15 @@ def _send(challenge: SmsChallenge, code: str) -> None:
 
 
 def _serialize_on(account_id: int) -> None:
-    """Take the account row's write lock until commit (a no-op UPDATE: PostgreSQL locks the row,
-    SQLite the database), so that parallel requests count the SMS budget one after the other."""
-    db.session.execute(update(PatientAccount).where(PatientAccount.id == account_id)
-                       .values(phone=PatientAccount.phone))
+    """Make parallel requests for one number count its SMS budget one after the other, until
+    commit: PostgreSQL takes a transaction lock on the number (one number may hold accounts in
+    several practices); SQLite has one writer at a time once this no-op UPDATE has run."""
+    account = db.session.get(PatientAccount, account_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sms:{account.phone}"})
+    else:
+        db.session.execute(update(PatientAccount).where(PatientAccount.id == account_id)
+                           .values(phone=PatientAccount.phone))
 
 
 def send_code(account: PatientAccount, *, purpose: str, actor: Actor) -> SmsChallenge:

@@ -184,6 +184,7 @@ def finish_enrolment_signin(user: StaffUser, *, actor: Actor) -> None:
 
 def confirm_second_factor(user: StaffUser, code: str, *, actor: Actor) -> None:
     """Ask a signed-in user for a fresh authenticator code before a sensitive change."""
+    _check_lock(user)
     if not _accept_totp(user, code):
         _failed(user, actor, "second_factor")
         raise Invalid(_("Code incorrect ou déjà utilisé."), "code")

@@ -234,15 +234,13 @@ def signout():
     return done(_("Vous êtes déconnecté."), "accounts.patient_signin")
 
 
-PASSKEY_STATE = "passkey_signin"
-
-
 @bp.route("/connexion/cle/options", methods=["POST"])
 @limiter.limit(SIGNIN_LIMIT)
 @public
 def passkey_signin_options():
     """Options for the browser's passkey prompt (JSON)."""
-    options, session[PASSKEY_STATE] = passkeys.authentication_options()
+    options = passkeys.authentication_options()
+    commit()
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -251,12 +249,11 @@ def passkey_signin_options():
 @public
 def passkey_signin():
     """The device's answer (JSON): a session, or a neutral refusal shown in place."""
-    state = session.pop(PASSKEY_STATE, None)  # single use, whatever the outcome
     try:
-        account = passkeys.sign_in_with_passkey(passkeys.parse_credential(request.get_data()), state,
+        account = passkeys.sign_in_with_passkey(passkeys.parse_credential(request.get_data()),
                                                 actor=current_actor())
     except DomainError as exc:
-        commit()
+        commit()  # the spent challenge and the journal entry stay
         return {"error": exc.message}, 422
     commit()
     session.pop(STATE, None)
@@ -264,3 +261,10 @@ def passkey_signin():
     login_user(account)
     flash(_("Vous êtes connecté."), "success")
     return {"redirect": url_for("space.home")}
+
+
+@bp.app_context_processor
+def _passkey_context():
+    # The passkey buttons only where a browser can use them (not on an IP address, not on a host
+    # other than BASE_URL's).
+    return {"passkeys_here": lambda: passkeys.available_on(request.host)}

@@ -213,6 +213,7 @@ def staff_change_password():
 
 
 @bp.route("/console/securite/codes", methods=["POST"])
+@limiter.limit("10 per 15 minutes")
 @staff_required()
 def staff_recovery_codes():
     """New recovery codes, after a fresh authenticator code: a session alone is not enough."""

@@ -22,6 +22,7 @@ AUDIT_ACTION = {
     "patient.created": _l("Patient créé"),
     "patient.identify_failed": _l("Identification patient échouée"),
     "patient.passkey_added": _l("Clé d'accès ajoutée"),
+    "patient.passkey_refused": _l("Clé d'accès refusée à l'enregistrement"),
     "patient.passkey_removed": _l("Clé d'accès supprimée"),
     "patient.password_changed": _l("Mot de passe patient modifié"),
     "patient.password_set": _l("Mot de passe patient choisi"),

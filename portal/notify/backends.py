@@ -64,7 +64,9 @@ class TwilioSms:
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise DeliveryError(f"SMS provider unreachable: {exc}") from exc
         if payload.get("status") == "failed" or not payload.get("sid"):
-            raise DeliveryError(f"SMS provider refused the message: {payload.get('error_message') or payload}")
+            # Only the provider's codes: its payload echoes the body, which may hold a sign-in code.
+            raise DeliveryError(f"SMS provider refused the message: status {payload.get('status')!r}, "
+                                f"error {payload.get('error_code')!r} {payload.get('error_message') or ''}".strip())
         return payload["sid"]
 
 

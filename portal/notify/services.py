@@ -98,7 +98,9 @@ def claim(message_id: int) -> OutboxMessage | None:
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id,
                OutboxMessage.status.in_([OutboxStatus.queued, OutboxStatus.failed])
-               | ((OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_at < now - STALE_CLAIM)))
+               | ((OutboxMessage.status == OutboxStatus.sending)
+                  # rows claimed before claimed_at existed have none: as stale as can be
+                  & (OutboxMessage.claimed_at.is_(None) | (OutboxMessage.claimed_at < now - STALE_CLAIM))))
         .values(status=OutboxStatus.sending, attempts=OutboxMessage.attempts + 1, claimed_at=now)
     )
     if result.rowcount != 1:
@@ -146,7 +148,7 @@ def retry_message(*, practice_id: int, message_id: int) -> OutboxMessage:
         OutboxMessage.id == message_id, OutboxMessage.practice_id == practice_id))
     if msg is None:
         raise NotFound()
-    stale = msg.status is OutboxStatus.sending and msg.claimed_at and msg.claimed_at < utcnow() - STALE_CLAIM
+    stale = msg.status is OutboxStatus.sending and (msg.claimed_at is None or msg.claimed_at < utcnow() - STALE_CLAIM)
     if msg.status is not OutboxStatus.failed and not stale:
         from flask_babel import gettext as _
 

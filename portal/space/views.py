@@ -1,7 +1,7 @@
 """Home, the menu, switching between the patients linked to one number, own password."""
 from __future__ import annotations
 
-from flask import current_app, flash, g, request, session, url_for
+from flask import current_app, flash, g, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -12,7 +12,7 @@ from portal.core.auth import patient_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
 from portal.core.web import current_actor, done, form_errors_from, invalid, render, safe_next
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.patients.services import patient_for_account
 from portal.space import bp
 
@@ -68,37 +68,41 @@ def _space_context():
     return {"viewing": getattr(g, "patient", None)}
 
 
-PASSKEY_STATE = "passkey_register"
-
-
 @bp.route("/cles")
 @patient_required
 def passkeys_page():
-    return render("space/passkeys.html", keys=passkeys.list_passkeys(current_user), confirm=ConfirmForm())
+    return render("space/passkeys.html", keys=passkeys.list_passkeys(current_user), confirm=ConfirmForm(),
+                  available=passkeys.available_on(request.host))
 
 
 @bp.route("/cles/options", methods=["POST"])
+@limiter.limit("10 per 15 minutes")
 @patient_required
 def passkey_options():
-    """Options for the browser's "create a passkey" prompt (JSON)."""
+    """Options for the browser's "create a passkey" prompt (JSON), after the password is typed again."""
+    body = request.get_json(silent=True)
+    password = body.get("password") if isinstance(body, dict) else None
     try:
-        options, session[PASSKEY_STATE] = passkeys.registration_options(current_user)
+        options = passkeys.registration_options(current_user, password if isinstance(password, str) else "",
+                                                actor=current_actor())
     except DomainError as exc:
+        commit()
         return {"error": exc.message}, 422
+    commit()
     return current_app.response_class(options, mimetype="application/json")
 
 
 @bp.route("/cles", methods=["POST"])
+@limiter.limit("10 per 15 minutes")
 @patient_required
 def passkey_add():
     """The device's answer (JSON): the passkey is kept, or the reason it was not."""
-    state = session.pop(PASSKEY_STATE, None)
     label = _("Clé ajoutée le %(date)s", date=format_date(utcnow(), "short"))
     try:
-        passkeys.add_passkey(current_user, passkeys.parse_credential(request.get_data()), state, label=label,
+        passkeys.add_passkey(current_user, passkeys.parse_credential(request.get_data()), label=label,
                              actor=current_actor())
     except DomainError as exc:
-        db.session.rollback()
+        commit()  # the spent challenge and the journal entry stay
         return {"error": exc.message}, 422
     commit()
     flash(_("Clé d'accès ajoutée : la prochaine fois, connectez-vous avec elle."), "success")

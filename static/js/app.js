@@ -28,11 +28,14 @@
   function post(url, body) {
     var token = document.querySelector('meta[name="csrf-token"]').content;
     return fetch(url, {
-      method: "POST", credentials: "same-origin", body: body ? JSON.stringify(body) : null,
+      method: "POST", credentials: "same-origin", redirect: "error",
+      body: body ? JSON.stringify(body) : null,
       headers: {"Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json"}
     }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error(data.error || response.statusText); }
+      var isJSON = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+      if (!isJSON) { throw new Error(""); }  // an HTML error page (expired session, limit): generic message
+      return response.json().then(function (data) {
+        if (!response.ok) { throw new Error(data.error || ""); }
         return data;
       });
     });
@@ -51,10 +54,11 @@
             authenticatorAttachment: credential.authenticatorAttachment || null, clientExtensionResults: {}};
   }
   function ceremony(button, create) {
-    var error = button.parentNode.querySelector("[data-passkey-error]");
+    var box = button.parentNode, error = box.querySelector("[data-passkey-error]");
+    var password = box.querySelector("[data-passkey-password]");
     error.hidden = true;
     button.disabled = true;
-    post(button.dataset.optionsUrl).then(function (options) {
+    post(button.dataset.optionsUrl, password ? {password: password.value} : null).then(function (options) {
       options.challenge = fromB64url(options.challenge);
       if (create) {
         options.user.id = fromB64url(options.user.id);
@@ -64,13 +68,17 @@
       (options.allowCredentials || []).forEach(function (c) { c.id = fromB64url(c.id); });
       return navigator.credentials.get({publicKey: options});
     }).then(function (credential) {
+      if (!credential) { throw new Error(""); }
       return post(button.dataset.finishUrl, credentialJSON(credential));
     }).then(function (result) {
+      if (!result.redirect) { throw new Error(""); }
       window.location.assign(result.redirect);
     }).catch(function (problem) {
-      // The person closed the prompt, or the server refused: say so where they are looking.
-      error.textContent = problem.name === "NotAllowedError" ? error.dataset.cancelled || problem.message
-                                                             : problem.message;
+      // Say what happened where the person is looking, in their language: the server's words,
+      // or ours (the browser's own messages are in English and technical).
+      var cancelled = problem && (problem.name === "NotAllowedError" || problem.name === "AbortError");
+      error.textContent = cancelled ? error.dataset.cancelled : (problem && problem.name === "Error" && problem.message)
+                                                                  || error.dataset.failed;
       error.hidden = false;
       button.disabled = false;
     });

@@ -157,3 +157,50 @@ def test_new_recovery_codes_need_a_fresh_authenticator_code(auth, client, make_p
         r = client.post("/console/securite/codes",
                         data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_from(page)})
         assert r.status_code == 200 and r.get_data(as_text=True).count("<code>") == 10
+
+
+def test_one_number_in_several_practices_shares_one_sms_budget(app, make_practice, make_patient, db):
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers itself; the race is a PostgreSQL one")
+    kids = [make_patient(make_practice(), parent_mobile=PHONE, first_name=f"Enfant{i}", birth_date=date(2012, 1, 1 + i))
+            for i in range(4)]
+    typed = [{"phone": PHONE, "last_name": k.last_name, "first_name": k.first_name,
+              "birth_date": k.birth_date.isoformat()} for k in kids]
+    clients = [app.test_client() for _ in kids]
+    tokens = [csrf_from(c.get("/connexion?autre=1").get_data(as_text=True)) for c in clients]
+    barrier = threading.Barrier(len(kids))
+    codes = [None] * len(kids)
+
+    def post(i):
+        barrier.wait()
+        codes[i] = clients[i].post("/connexion", data={**typed[i], "csrf_token": tokens[i]}).status_code
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(kids))]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(codes) == [303, 303, 303, 422]
+    assert len(factories.outbox(PHONE, "auth_code")) == 3
+
+
+def test_the_fresh_code_for_recovery_codes_cannot_be_brute_forced(auth, client, make_practice, make_staff):
+    user = make_staff(make_practice())
+    auth.staff(user)
+    token = csrf_from(client.get("/console/securite").get_data(as_text=True))
+    statuses = [client.post("/console/securite/codes", data={"code": "000000", "csrf_token": token}).status_code
+                for _ in range(11)]
+    assert statuses[:10] == [422] * 10 and statuses[10] == 429  # locked after ten, and rate limited
+    with time_machine.travel(utcnow() + timedelta(seconds=31)):
+        r = client.post("/console/securite/codes",
+                        data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": token})
+        assert r.status_code == 429  # even the right code waits for the lock to pass
+
+
+def test_a_locked_account_cannot_confirm_a_code_even_a_right_one(make_practice, make_staff, db):
+    from portal.accounts.staff_auth import confirm_second_factor
+    from portal.core.audit import Actor
+    from portal.core.errors import TooManyAttempts
+
+    user = make_staff(make_practice())
+    user.locked_until = utcnow() + timedelta(minutes=5)
+    with pytest.raises(TooManyAttempts):
+        confirm_second_factor(user, pyotp.TOTP(user.totp_secret).now(), actor=Actor.operator())

@@ -31,8 +31,8 @@ def post_json(client, url, body=None, page="/cles"):
                        headers={"X-CSRFToken": token, "Content-Type": "application/json"})
 
 
-def add_passkey(client, device):
-    options = post_json(client, "/cles/options").get_json()
+def add_passkey(client, device, password=factories.PATIENT_PASSWORD):
+    options = post_json(client, "/cles/options", {"password": password}).get_json()
     return post_json(client, "/cles", device.create(options))
 
 
@@ -70,16 +70,23 @@ def test_a_challenge_serves_once(app, client, parent):
     options = post_json(other, "/connexion/cle/options", page="/connexion").get_json()
     assertion = device.get(options)
     assert post_json(other, "/connexion/cle", assertion, page="/connexion").status_code == 200
-    # replayed: without asking first, with a fresh challenge, or twice on the same one
-    third = app.test_client()
-    assert post_json(third, "/connexion/cle", assertion, page="/connexion").status_code == 422
-    post_json(third, "/connexion/cle/options", page="/connexion")
-    assert post_json(third, "/connexion/cle", assertion, page="/connexion").status_code == 422
-    fourth = app.test_client()
-    options = post_json(fourth, "/connexion/cle/options", page="/connexion").get_json()
-    fresh = device.get(options)
-    assert post_json(fourth, "/connexion/cle", fresh, page="/connexion").status_code == 200
-    assert post_json(fourth, "/connexion/cle", fresh, page="/").status_code == 422  # its challenge is spent
+    # replayed from other browsers (the challenge lives on the server, a copied cookie is no help)
+    for _ in range(2):
+        replay = app.test_client()
+        r = post_json(replay, "/connexion/cle", assertion, page="/connexion")
+        assert r.status_code == 422 and replay.get("/").status_code == 302
+    # a challenge this server never issued
+    forged = device.get({"challenge": "AAAAAAAAAAAAAAAAAAAAAA"})
+    assert post_json(app.test_client(), "/connexion/cle", forged, page="/connexion").status_code == 422
+
+
+def test_adding_a_passkey_needs_the_password_and_tells_the_phone(client, parent, db):
+    r = post_json(client, "/cles/options", {"password": "pas le bon mot de passe"})
+    assert r.status_code == 422 and r.get_json()["error"] == "Mot de passe incorrect."
+    assert post_json(client, "/cles/options").status_code == 422
+    assert add_passkey(client, SoftAuthenticator("sourire.test", ORIGIN)).status_code == 200
+    notice = factories.outbox(PHONE, "security_notice")
+    assert len(notice) == 1 and "clé d'accès vient d'être ajoutée" in notice[0].body
 
 
 def test_refusals_are_neutral_and_audited(app, client, parent, db):
@@ -149,9 +156,41 @@ def test_another_account_cannot_remove_my_passkey(app, client, parent, make_pati
 
 def test_garbage_answers_are_refused_cleanly(app, client, parent):
     other = app.test_client()
-    post_json(other, "/connexion/cle/options", page="/connexion")
     token = csrf_from(other.get("/connexion").get_data(as_text=True))
-    for body in (b"not json", b"[]", b'{"response": 3}', json.dumps({"id": "x", "rawId": "x", "response": {}}).encode()):
+    device = SoftAuthenticator("sourire.test", ORIGIN)
+    add_passkey(client, device)
+    options = post_json(other, "/connexion/cle/options", page="/connexion").get_json()
+    good = device.get(options)
+    bodies = [b"not json", b"[]", b'{"response": 3}', b"[" * 100000, b"x" * 20000,
+              json.dumps({"id": "x", "rawId": "x", "response": {}}).encode(),
+              json.dumps({**good, "rawId": "\u0000", "id": "\u0000"}).encode(),
+              json.dumps({**good, "rawId": "A" * 2000, "id": "A" * 2000}).encode(),
+              json.dumps({**good, "response": {"clientDataJSON": good["response"]["clientDataJSON"]}}).encode()]
+    for body in bodies:
         r = other.post("/connexion/cle", data=body, headers={"X-CSRFToken": token})
-        assert r.status_code == 422 and "error" in r.get_json()
-    assert post_json(client, "/cles", {"response": {}}).status_code == 422
+        assert r.status_code == 422 and "error" in r.get_json(), body[:40]
+    # the same shapes against registration, after a real challenge was issued
+    for body in bodies[:4] + [json.dumps({"id": "x", "response": {}}).encode()]:
+        post_json(client, "/cles/options", {"password": factories.PATIENT_PASSWORD})
+        token = csrf_from(client.get("/cles").get_data(as_text=True))
+        r = client.post("/cles", data=body, headers={"X-CSRFToken": token})
+        assert r.status_code == 422 and "error" in r.get_json(), body[:40]
+    options = post_json(client, "/cles/options", {"password": factories.PATIENT_PASSWORD}).get_json()
+    attestation = SoftAuthenticator("sourire.test", ORIGIN).create(options)
+    del attestation["response"]["attestationObject"]
+    r = post_json(client, "/cles", attestation)
+    assert r.status_code == 422 and "n'a pas pu être enregistrée" in r.get_json()["error"]
+    assert "malformed" not in r.get_json()["error"]  # the library's words stay in the journal
+
+
+def test_passkey_buttons_only_where_they_can_work(app, client, parent):
+    saved = app.config["BASE_URL"]
+    try:
+        app.config["BASE_URL"] = "http://127.0.0.1:5000"  # browsers refuse an IP as relying party
+        assert "data-passkey-get" not in app.test_client().get("/connexion").get_data(as_text=True)
+        assert "pas disponibles à cette adresse" in client.get("/cles").get_data(as_text=True)
+        app.config["BASE_URL"] = "https://localhost"
+        page = app.test_client().get("/connexion", base_url="https://localhost").get_data(as_text=True)
+        assert "data-passkey-get" in page
+    finally:
+        app.config["BASE_URL"] = saved

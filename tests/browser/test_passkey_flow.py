@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE as PHONE_SIZE
 from tests.browser.conftest import SCREENSHOTS, PageProblems
-from tests.browser.test_patient_flows import LEA, MOBILE, first_signin
+from tests.browser.test_patient_flows import LEA, MOBILE, PASSWORD, first_signin
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +46,9 @@ def test_add_a_passkey_then_sign_in_with_it_alone(browser, localhost, make_pract
     page.goto("/menu")
     page.get_by_role("link", name="Clés d'accès (passkeys)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Clés d'accès")
+    page.get_by_role("button", name="Ajouter une clé d'accès sur cet appareil").click()
+    expect(page.locator("[data-passkey-error]")).to_have_text("Mot de passe incorrect.")  # said in place
+    page.get_by_label("Votre mot de passe, pour confirmer").fill(PASSWORD)
     page.get_by_role("button", name="Ajouter une clé d'accès sur cet appareil").click()
     expect(page.locator("#flash")).to_contain_text("Clé d'accès ajoutée")
     expect(page.locator("#passkeys .passkey-row")).to_have_count(1)
