@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import AuthSession, PatientPasskey
+from portal.accounts.models import PatientPasskey
 from portal.core.models import AuditEvent
 from tests import factories
 from tests.accounts.soft_authenticator import SoftAuthenticator

@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.conftest import PHONE as PHONE_SIZE
 from tests.browser.test_patient_flows import LEA, MOBILE, first_signin
 
 pytestmark = pytest.mark.browser
