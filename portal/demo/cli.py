@@ -30,7 +30,8 @@ Sourire demo — {base}
   Patient space : {base}/connexion
     phone {DEMO_PHONE}, then the child's last name, first name and birth date:
 {chr(10).join(f'      {last} {first}, born {born:%d/%m/%Y}' for _, last, first, _, born, _, _ in FAMILY)}
-    the SMS code is printed in this terminal (and listed in the console's "Messages envoyés").
+    the SMS code is printed in this terminal (the console's "Messages envoyés" lists the SMS with
+    its code masked: staff never see a sign-in code).
   Staff console : {base}/console  (password {DEMO_PASSWORD})
 {chr(10).join(f'    {role.value:<12} {email}' for email, role, _, _ in STAFF)}
     authenticator code, from this folder in another terminal:
