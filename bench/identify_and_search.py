@@ -443,7 +443,7 @@ def build_data(app, n_patients: int, n_other: int, seed: int) -> DataSet:
         staff = create_staff(practice=p1, email="secretariat@tilleuls.example", role=Role.secretary,
                              first_name="Élodie", last_name="Bénard", password=STAFF_PASSWORD, actor=operator)
         secret = pyotp.random_base32()
-        staff.totp_secret, staff.totp_confirmed_at = secret, utcnow()
+        staff.totp_key, staff.totp_confirmed_at = secret, utcnow()
         commit()
         ds = DataSet(practice_id=p1.id, other_practice_id=p2.id, staff_email=staff.email, totp_secret=secret)
 

@@ -102,8 +102,8 @@ class Data:
         from portal.extensions import db
 
         with self.app.app_context():
-            secret = db.session.scalar(select(StaffUser.totp_secret).where(StaffUser.email == email))
-        return pyotp.TOTP(secret).now()
+            secret = db.session.scalar(select(StaffUser).where(StaffUser.email == email)).totp_key
+            return pyotp.TOTP(secret).now()
 
 
 class Camera:

@@ -149,7 +149,7 @@ class Auth:
     def staff(self, user, password=factories.PASSWORD, secret=None, follow=True):
         r = self.post("/console/connexion", {"email": user.email, "password": password})
         assert r.status_code == 303, r.get_data(as_text=True)
-        code = pyotp.TOTP(secret or user.totp_secret).now()
+        code = pyotp.TOTP(secret or user.totp_key).now()
         return self.post("/console/connexion/code", {"code": code}, follow_redirects=follow)
 
     def patient_identify(self, patient, phone, remember=False):

@@ -39,7 +39,7 @@ def make_staff(practice, role: Role | str = Role.owner, *, enrolled: bool = True
                                     first_name=first_name, last_name=last_name or f"Staff{n}", password=PASSWORD,
                                     actor=OPERATOR)
     if enrolled:
-        user.totp_secret = pyotp.random_base32()
+        user.totp_key = pyotp.random_base32()
         user.totp_confirmed_at = utcnow()
     commit()
     return user

@@ -81,4 +81,4 @@ def test_demo_load_and_code(cli, db):
     assert "already" in cli.invoke(args=["demo", "load"]).output
     owner = db.session.scalar(select(StaffUser).where(StaffUser.email == "claire.martin@example.com"))
     code = cli.invoke(args=["demo", "code", owner.email]).output.strip()
-    assert pyotp.TOTP(owner.totp_secret).verify(code, valid_window=1)
+    assert pyotp.TOTP(owner.totp_key).verify(code, valid_window=1)

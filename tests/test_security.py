@@ -82,7 +82,7 @@ def test_open_redirects_are_refused(auth, client, make_practice, make_staff):
                   get_url="/console/connexion")
     import pyotp
 
-    r = auth.post("/console/connexion/code", {"code": pyotp.TOTP(user.totp_secret).now()})
+    r = auth.post("/console/connexion/code", {"code": pyotp.TOTP(user.totp_key).now()})
     assert r.headers["Location"].endswith("/console/")
 
 

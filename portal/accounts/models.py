@@ -41,7 +41,9 @@ class StaffUser(Principal, PracticeOwned, Timestamped, db.Model):
     last_name: Mapped[str] = mapped_column(String(80), default="")
     role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=20))
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The authenticator key, sealed (portal.core.tokens.seal): a copy of the database alone does
+    # not let anyone generate a staff member's codes. Read and write it through `totp_key`.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Last accepted TOTP time step: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
@@ -62,6 +64,18 @@ class StaffUser(Principal, PracticeOwned, Timestamped, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def totp_key(self) -> str | None:
+        from portal.core.tokens import unseal
+
+        return unseal(self.totp_secret) if self.totp_secret else None
+
+    @totp_key.setter
+    def totp_key(self, value: str | None) -> None:
+        from portal.core.tokens import seal
+
+        self.totp_secret = seal(value) if value else None
 
     def can(self, role: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]

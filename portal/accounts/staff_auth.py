@@ -71,9 +71,10 @@ def check_credentials(*, email: str, password: str, actor: Actor) -> StaffUser:
 
 def _matching_step(user: StaffUser, code: str) -> int | None:
     typed = "".join(ch for ch in code if ch.isdigit())
-    if len(typed) != 6 or not user.totp_secret:
+    key = user.totp_key
+    if len(typed) != 6 or not key:
         return None
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(key)
     current = totp.timecode(utcnow())
     for step in (current - 1, current, current + 1):
         if same(totp.generate_otp(step), typed):
@@ -129,7 +130,7 @@ def verify_second_factor(user: StaffUser, code: str, *, actor: Actor) -> str:
 
 def start_totp_enrolment(user: StaffUser) -> str:
     """A new secret, not yet active, for the QR code. Returns the provisioning URI."""
-    user.totp_secret = pyotp.random_base32()
+    user.totp_key = pyotp.random_base32()
     user.totp_confirmed_at = None
     user.totp_last_step = None
     return provisioning_uri(user)
@@ -137,7 +138,7 @@ def start_totp_enrolment(user: StaffUser) -> str:
 
 def provisioning_uri(user: StaffUser) -> str:
     """The otpauth:// URI that authenticator apps read from the QR code."""
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return pyotp.TOTP(user.totp_key).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
 def qr_svg(uri: str) -> str:

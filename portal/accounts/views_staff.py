@@ -108,7 +108,7 @@ def staff_enrol():
         commit()
     form = TotpForm()
     uri = staff_auth.provisioning_uri(user)
-    ctx = {"form": form, "qr": staff_auth.qr_svg(uri), "secret": user.totp_secret, "user": user}
+    ctx = {"form": form, "qr": staff_auth.qr_svg(uri), "secret": user.totp_key, "user": user}
     if not form.validate_on_submit():
         return render("accounts/staff_enrol.html", status=422 if request.method == "POST" else 200, **ctx)
     actor = current_actor().become(user)  # the person enrolling has proved their password

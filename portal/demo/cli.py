@@ -47,4 +47,4 @@ def code(email):
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if practice is None or user is None or user.practice_id != practice.id or not user.totp_secret:
         raise click.ClickException("only the demo practice's enrolled accounts have printable codes")
-    click.echo(pyotp.TOTP(user.totp_secret).now())
+    click.echo(pyotp.TOTP(user.totp_key).now())

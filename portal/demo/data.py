@@ -55,9 +55,9 @@ def load_demo(*, extra_patients: int = 60, seed: int = 7) -> dict:
         user = staff_admin.create_staff(practice=practice, email=email, role=role, first_name=first, last_name=last,
                                         password=DEMO_PASSWORD, actor=actor)
         # Enrolled already, so the demo shows the everyday sign-in; `flask demo code` prints codes.
-        user.totp_secret = pyotp.random_base32()
+        user.totp_key = pyotp.random_base32()
         user.totp_confirmed_at = utcnow()
-        secrets_by_email[email] = user.totp_secret
+        secrets_by_email[email] = user.totp_key
         if role in (Role.owner, Role.practitioner):
             add_practitioner(practice, first_name=first, last_name=last, actor=actor, specialty="Orthodontie",
                              staff_user_id=user.id)

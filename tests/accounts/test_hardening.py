@@ -71,7 +71,7 @@ def test_a_totp_code_raced_from_two_browsers_opens_one_session(app, make_practic
     if db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite serialises writers itself; the race is a PostgreSQL one")
     user = make_staff(make_practice())
-    code = pyotp.TOTP(user.totp_secret).now()
+    code = pyotp.TOTP(user.totp_key).now()
 
     def sign_in(client, _):
         Auth(client).post("/console/connexion", {"email": user.email, "password": factories.PASSWORD})
@@ -155,7 +155,7 @@ def test_new_recovery_codes_need_a_fresh_authenticator_code(auth, client, make_p
     assert r.status_code == 422 and "Code incorrect" in r.get_data(as_text=True)
     with time_machine.travel(utcnow() + timedelta(seconds=31)):  # a newer step than the sign-in's
         r = client.post("/console/securite/codes",
-                        data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_from(page)})
+                        data={"code": pyotp.TOTP(user.totp_key).now(), "csrf_token": csrf_from(page)})
         assert r.status_code == 200 and r.get_data(as_text=True).count("<code>") == 10
 
 
@@ -191,7 +191,7 @@ def test_the_fresh_code_for_recovery_codes_cannot_be_brute_forced(auth, client, 
     assert statuses[:10] == [422] * 10 and statuses[10] == 429  # locked after ten, and rate limited
     with time_machine.travel(utcnow() + timedelta(seconds=31)):
         r = client.post("/console/securite/codes",
-                        data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": token})
+                        data={"code": pyotp.TOTP(user.totp_key).now(), "csrf_token": token})
         assert r.status_code == 429  # even the right code waits for the lock to pass
 
 
@@ -203,4 +203,4 @@ def test_a_locked_account_cannot_confirm_a_code_even_a_right_one(make_practice, 
     user = make_staff(make_practice())
     user.locked_until = utcnow() + timedelta(minutes=5)
     with pytest.raises(TooManyAttempts):
-        confirm_second_factor(user, pyotp.TOTP(user.totp_secret).now(), actor=Actor.operator())
+        confirm_second_factor(user, pyotp.TOTP(user.totp_key).now(), actor=Actor.operator())

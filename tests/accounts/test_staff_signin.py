@@ -26,7 +26,7 @@ def test_password_then_totp_opens_the_console(auth, client, practice, make_staff
     r = auth.post("/console/connexion", {"email": user.email.upper(), "password": factories.PASSWORD})
     assert r.headers["Location"].endswith("/console/connexion/code")
     assert client.get("/console/").status_code == 302  # the password alone opens nothing
-    r = auth.post("/console/connexion/code", {"code": pyotp.TOTP(user.totp_secret).now()})
+    r = auth.post("/console/connexion/code", {"code": pyotp.TOTP(user.totp_key).now()})
     assert r.status_code == 303
     assert "Tableau de bord" in client.get("/console/").get_data(as_text=True)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff.signin"))
@@ -45,7 +45,7 @@ def test_wrong_password_is_neutral_and_audited(auth, practice, make_staff, db):
 
 def test_totp_code_cannot_be_reused(auth, client, practice, make_staff):
     user = make_staff(practice)
-    code = pyotp.TOTP(user.totp_secret).now()
+    code = pyotp.TOTP(user.totp_key).now()
     auth.post("/console/connexion", {"email": user.email, "password": factories.PASSWORD})
     assert auth.post("/console/connexion/code", {"code": code}).status_code == 303
     client.post("/deconnexion", data={"csrf_token": csrf_from(client.get("/console/").get_data(as_text=True))})
@@ -56,7 +56,7 @@ def test_totp_code_cannot_be_reused(auth, client, practice, make_staff):
 
 def test_totp_accepts_one_step_of_drift_only(auth, practice, make_staff):
     user = make_staff(practice)
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(user.totp_key)
     now = utcnow()
     auth.post("/console/connexion", {"email": user.email, "password": factories.PASSWORD})
     r = auth.post("/console/connexion/code", {"code": totp.at(now - timedelta(seconds=90))})
@@ -239,3 +239,11 @@ def test_french_plural_rules_apply(auth, client, practice, make_staff):
     auth.staff(make_staff(practice))  # enrolled by the factory, so no recovery codes yet
     page = client.get("/console/securite").get_data(as_text=True)
     assert "Il vous reste 0 code de secours." in page  # French: 0 takes the singular
+
+
+def test_the_authenticator_key_is_sealed_at_rest(practice, make_staff, db):
+    from sqlalchemy import text
+
+    user = make_staff(practice)
+    stored = db.session.execute(text("SELECT totp_secret FROM staff_user WHERE id = :id"), {"id": user.id}).scalar()
+    assert user.totp_key and user.totp_key not in stored and len(stored) > 64

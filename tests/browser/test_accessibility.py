@@ -53,7 +53,7 @@ def test_console_pages_are_accessible(page, make_practice, make_staff, make_pati
     page.get_by_label("Adresse e-mail").fill(owner.email)
     page.get_by_label("Mot de passe").fill(factories.PASSWORD)
     page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(owner.totp_secret).now())
+    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(owner.totp_key).now())
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
     for path in ("/console/", "/console/patients/?q=lef", f"/console/patients/{patient.id}",

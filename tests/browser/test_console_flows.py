@@ -61,14 +61,14 @@ def test_staff_signin_with_authenticator_code(page, shot, make_practice, make_st
     shot("code")
 
     # A wrong code is refused in place (422), the page stays put.
-    page.get_by_label("Code de l'application d'authentification").fill(not_a_valid_code(claire.totp_secret))
+    page.get_by_label("Code de l'application d'authentification").fill(not_a_valid_code(claire.totp_key))
     with page.expect_response(lambda r: r.url.endswith("/console/connexion/code")
                               and r.request.method == "POST") as resp:
         page.get_by_role("button", name="Se connecter").click()
     assert resp.value.status == 422
     expect(page.locator("#code-error")).to_have_text("Code incorrect ou déjà utilisé.")
 
-    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(claire.totp_secret).now())
+    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(claire.totp_key).now())
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(re.compile(r"/console/?$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
