@@ -61,6 +61,12 @@ def not_done(message: str) -> None:
     flash(message, "error")
 
 
+def refused(message: str, endpoint: str, **values):
+    """After a full-page form that could not be acted on: the "not done: why" and a 303 back."""
+    not_done(message)
+    return redirect(url_for(endpoint, **values), code=303)
+
+
 def safe_next(default: str) -> str:
     """A ?next= target, only if it stays on this site."""
     target = request.values.get("next", "")

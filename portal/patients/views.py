@@ -9,7 +9,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.phones import display_phone
-from portal.core.web import current_actor, done, render
+from portal.core.web import current_actor, done, refused, render
 from portal.patients import bp, services
 
 
@@ -57,4 +57,4 @@ def reset_access(patient_id: int, account_id: int):
         return done(_("Accès du %(phone)s réinitialisé : la prochaine connexion demandera un code SMS puis un "
                       "nouveau mot de passe.", phone=display_phone(account.phone)), "patients.show",
                     patient_id=patient.id)
-    return done(_("Action non effectuée : rechargez la page."), "patients.show", patient_id=patient.id)
+    return refused(_("Action non effectuée : rechargez la page."), "patients.show", patient_id=patient.id)

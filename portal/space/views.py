@@ -1,7 +1,7 @@
 """Home, the menu, switching between the patients linked to one number, own password."""
 from __future__ import annotations
 
-from flask import current_app, flash, g, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -11,7 +11,7 @@ from portal.accounts.forms import ChangePasswordForm, ConfirmForm
 from portal.core.auth import patient_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
-from portal.core.web import current_actor, done, form_errors_from, invalid, render, safe_next
+from portal.core.web import current_actor, done, form_errors_from, invalid, refused, render, safe_next
 from portal.extensions import db, limiter
 from portal.patients.services import patient_for_account
 from portal.space import bp
@@ -20,13 +20,13 @@ from portal.space import bp
 @bp.route("/")
 @patient_required
 def home():
-    return render("space/home.html", switch_form=ConfirmForm())
+    return render("space/home.html")
 
 
 @bp.route("/menu")
 @patient_required
 def menu():
-    return render("space/menu.html", switch_form=ConfirmForm())
+    return render("space/menu.html")
 
 
 @bp.route("/patients/<int:patient_id>/afficher", methods=["POST"])
@@ -35,13 +35,11 @@ def switch_patient(patient_id: int):
     """Show another of the patients linked to this number (404 for any other id)."""
     patient = patient_for_account(current_user, patient_id)
     if not ConfirmForm().validate_on_submit():
-        return done(_("Action non effectuée : rechargez la page."), "space.home")
+        return refused(_("Action non effectuée : rechargez la page."), "space.home")
     current_user.auth_session.current_patient_id = patient.id
     commit()
-    from flask import flash, redirect
-
     flash(_("Vous consultez maintenant le dossier de %(name)s.", name=patient.full_name), "success")
-    return redirect(safe_next("/"), code=303)
+    return redirect(safe_next("/"), code=303)  # back to the page the switch was made from
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
