@@ -10,6 +10,7 @@ ROLE = {"owner": _l("Titulaire"), "practitioner": _l("Praticien"), "secretary": 
 FILE_STATUS = {"consultation": _l("Consultation"), "in_treatment": _l("En traitement"),
                "retention": _l("Contention"), "finished": _l("Terminé")}
 RESPONSIBLE_ROLE = {"parent1": _l("Parent 1"), "parent2": _l("Parent 2"), "financial": _l("Responsable financier")}
+APPOINTMENT_STATUS = {"booked": _l("Prévu"), "cancelled": _l("Annulé"), "no_show": _l("Absence injustifiée")}
 OUTBOX_STATUS = {"queued": _l("En attente"), "sending": _l("En cours d'envoi"), "sent": _l("Envoyé"),
                  "stored": _l("Conservé"), "failed": _l("Échec")}
 
@@ -30,6 +31,11 @@ AUDIT_ACTION = {
     "patient.signin": _l("Connexion patient"),
     "patient.signin_failed": _l("Connexion patient refusée"),
     "patient.signout": _l("Déconnexion patient"),
+    "agenda.booked": _l("Rendez-vous pris"),
+    "agenda.schedule_activated": _l("Emploi du temps activé"),
+    "agenda.schedule_changed": _l("Emploi du temps modifié"),
+    "agenda.schedule_created": _l("Emploi du temps créé"),
+    "agenda.type_created": _l("Type de rendez-vous créé"),
     "practice.created": _l("Cabinet créé"),
     "practitioner.created": _l("Praticien ajouté"),
     "staff.2fa_reset": _l("Authentification à deux facteurs réinitialisée"),
@@ -56,7 +62,9 @@ FAILURE_REASON = {"password": _l("mot de passe"), "second_factor": _l("code d'au
 ACTOR_TYPE = {"staff": _l("Équipe"), "patient": _l("Patient ou parent"), "operator": _l("Opérateur"),
               "system": _l("Système"), "anonymous": _l("Anonyme")}
 TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne"), "StaffUser": _l("Compte"),
-               "StaffToken": _l("Invitation"), "SmsChallenge": _l("Code SMS"), "PatientPasskey": _l("Clé d'accès"), "Practice": _l("Cabinet"),
+               "StaffToken": _l("Invitation"), "SmsChallenge": _l("Code SMS"), "PatientPasskey": _l("Clé d'accès"),
+               "Appointment": _l("Rendez-vous"), "AppointmentType": _l("Type de rendez-vous"),
+               "Schedule": _l("Emploi du temps"), "Practice": _l("Cabinet"),
                "Practitioner": _l("Praticien")}
 
 
@@ -71,6 +79,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=_label(ROLE), file_status_label=_label(FILE_STATUS),
         responsible_role_label=_label(RESPONSIBLE_ROLE), outbox_status_label=_label(OUTBOX_STATUS),
-        display_phone=display_phone, audit_action_label=_label(AUDIT_ACTION),
+        display_phone=display_phone, appointment_status_label=_label(APPOINTMENT_STATUS), audit_action_label=_label(AUDIT_ACTION),
         actor_type_label=_label(ACTOR_TYPE), failure_reason_label=_label(FAILURE_REASON), target_type_label=_label(TARGET_TYPE),
     )

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, time
 
 import pyotp
 from sqlalchemy import select
@@ -35,6 +35,22 @@ FIRST = ["Emma", "Gabriel", "Jade", "Raphaël", "Louise", "Arthur", "Alice", "Lo
          "Inès", "Adam", "Lina", "Maël", "Rose", "Noah", "Anna", "Léo", "Mia", "Sacha"]
 
 
+def _demo_week(practitioner, actor) -> None:
+    """Seed 001's visit kinds, and a week of them from today on."""
+    from portal.agenda import services as agenda
+
+    control = agenda.add_appointment_type(practitioner=practitioner, name="Contrôle", code="CONT",
+                                          duration_minutes=20, actor=actor, online=True)
+    first = agenda.add_appointment_type(practitioner=practitioner, name="Première consultation", code="RV1A",
+                                        duration_minutes=40, actor=actor, new_patients=True, online=True)
+    week = agenda.create_schedule(practitioner=practitioner, name="Semaine type", actor=actor)
+    for weekday in (0, 1, 3, 4):
+        agenda.add_range(week, weekday=weekday, starts=time(9), ends=time(12), appointment_type=control, actor=actor)
+        agenda.add_range(week, weekday=weekday, starts=time(14), ends=time(16), appointment_type=first, actor=actor)
+    agenda.add_range(week, weekday=2, starts=time(8, 30), ends=time(12, 30), appointment_type=control, actor=actor)
+    agenda.activate_schedule(week, starts_on=utcnow().date(), ends_on=None, actor=actor)
+
+
 def demo_practice() -> Practice | None:
     return db.session.scalar(select(Practice).where(Practice.slug == DEMO_SLUG))
 
@@ -59,8 +75,9 @@ def load_demo(*, extra_patients: int = 60, seed: int = 7) -> dict:
         user.totp_confirmed_at = utcnow()
         secrets_by_email[email] = user.totp_key
         if role in (Role.owner, Role.practitioner):
-            add_practitioner(practice, first_name=first, last_name=last, actor=actor, specialty="Orthodontie",
-                             staff_user_id=user.id)
+            practitioner = add_practitioner(practice, first_name=first, last_name=last, actor=actor,
+                                            specialty="Orthodontie", staff_user_id=user.id)
+            _demo_week(practitioner, actor)
     parent = {"role": "parent1", "civility": "Mme", "last_name": "LEFEVRE", "first_name": "Sophie",
               "mobile": DEMO_PHONE, "email": "sophie.lefevre@example.com"}
     for number, last, first, sex, born, status, start in FAMILY:

@@ -1,0 +1,123 @@
+"""Free time: interval arithmetic over a few rows, never a query per day or per slot.
+
+Slots are wall-clock times in the practice's zone: a 09:00 range gives 09:00 on both sides of a
+daylight-saving change. A local time that does not exist (the spring-forward hour) gives no
+slot; an ambiguous one (the autumn hour that happens twice) is taken the first time.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from portal.agenda.models import Appointment, AppointmentStatus, AppointmentType, ScheduleActivation, ScheduleRange
+from portal.core.db import utcnow
+from portal.extensions import db
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime  # UTC
+    ends_at: datetime    # UTC
+    appointment_type_id: int
+    local_start: datetime  # in the practice's zone, for display
+
+
+def local_datetime(day: date, clock, zone: ZoneInfo) -> datetime | None:
+    """`day` at wall-clock `clock` in `zone`, or None when that time does not exist there."""
+    naive = datetime.combine(day, clock)
+    local = naive.replace(tzinfo=zone)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        return None  # skipped by the clocks going forward
+    return local
+
+
+def _days(first: date, last: date):
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def template_slots(*, practice, practitioner_id: int, first: date, last: date,
+                   appointment_type_id: int | None = None) -> list[Slot]:
+    """Every slot the active templates produce from `first` to `last` (inclusive), in order.
+
+    Three queries whatever the span: activations, their ranges, the practitioner's types.
+    """
+    zone = ZoneInfo(practice.timezone)
+    activations = db.session.scalars(select(ScheduleActivation).where(
+        ScheduleActivation.practice_id == practice.id, ScheduleActivation.practitioner_id == practitioner_id,
+        ScheduleActivation.starts_on <= last,
+        or_(ScheduleActivation.ends_on.is_(None), ScheduleActivation.ends_on >= first),
+    ).order_by(ScheduleActivation.starts_on, ScheduleActivation.id)).all()
+    if not activations:
+        return []
+    ranges = db.session.scalars(select(ScheduleRange).where(
+        ScheduleRange.schedule_id.in_({a.schedule_id for a in activations}))).all()
+    types = {t.id: t for t in db.session.scalars(select(AppointmentType).where(
+        AppointmentType.practitioner_id == practitioner_id, AppointmentType.active.is_(True)))}
+    by_schedule_day: dict[tuple[int, int], list[ScheduleRange]] = {}
+    for r in ranges:
+        if r.appointment_type_id in types and appointment_type_id in (None, r.appointment_type_id):
+            by_schedule_day.setdefault((r.schedule_id, r.weekday), []).append(r)
+
+    slots: list[Slot] = []
+    for day in _days(first, last):
+        # The latest activation that covers the day wins (a replacement's template over the usual one).
+        active = [a for a in activations if a.starts_on <= day and (a.ends_on is None or a.ends_on >= day)]
+        if not active:
+            continue
+        for r in sorted(by_schedule_day.get((active[-1].schedule_id, day.weekday()), []), key=lambda r: r.starts):
+            duration = timedelta(minutes=types[r.appointment_type_id].duration_minutes)
+            cursor = datetime.combine(day, r.starts)
+            end = datetime.combine(day, r.ends)
+            while cursor + duration <= end:
+                local = local_datetime(day, cursor.time(), zone)
+                if local is not None:
+                    start = local.astimezone(UTC)
+                    slots.append(Slot(start, start + duration, r.appointment_type_id, local))
+                cursor += duration
+    slots.sort(key=lambda s: (s.starts_at, s.appointment_type_id))
+    return slots
+
+
+def busy_intervals(*, practitioner_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """The practitioner's occupied time (appointments not cancelled) overlapping [since, until)."""
+    rows = db.session.execute(select(Appointment.starts_at, Appointment.ends_at).where(
+        Appointment.practitioner_id == practitioner_id, Appointment.status != AppointmentStatus.cancelled,
+        Appointment.starts_at < until, Appointment.ends_at > since,
+    ).order_by(Appointment.starts_at)).all()
+    return [(r.starts_at, r.ends_at) for r in rows]
+
+
+def free_slots(*, practice, practitioner_id: int, first: date, last: date, appointment_type_id: int | None = None,
+               now: datetime | None = None) -> list[Slot]:
+    """Template slots that are in the future and overlap no appointment. Four queries."""
+    slots = template_slots(practice=practice, practitioner_id=practitioner_id, first=first, last=last,
+                           appointment_type_id=appointment_type_id)
+    if not slots:
+        return []
+    now = now or utcnow()
+    busy = busy_intervals(practitioner_id=practitioner_id, since=slots[0].starts_at,
+                          until=max(s.ends_at for s in slots))
+    starts = [b[0] for b in busy]
+    longest = max((e - s for s, e in busy), default=timedelta(0))
+    free = []
+    for slot in slots:
+        if slot.starts_at <= now:
+            continue
+        # Only appointments starting within `longest` before the slot's end can overlap it.
+        i = bisect_left(starts, slot.starts_at - longest)
+        clash = False
+        while i < len(busy) and busy[i][0] < slot.ends_at:
+            if busy[i][1] > slot.starts_at:
+                clash = True
+                break
+            i += 1
+        if not clash:
+            free.append(slot)
+    return free

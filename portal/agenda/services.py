@@ -1,0 +1,185 @@
+"""Agenda rules: setting up types and schedules, and booking without ever double-booking."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal.agenda.availability import Slot, free_slots, local_datetime, template_slots
+from portal.agenda.models import (Appointment, AppointmentStatus, AppointmentType, Schedule, ScheduleActivation,
+                                  ScheduleRange)
+from portal.core import audit
+from portal.core.audit import Actor
+from portal.core.db import utcnow
+from portal.core.errors import Conflict, Invalid, NotFound
+from portal.core.models import Practitioner
+from portal.extensions import db
+from portal.patients.services import get_patient
+
+
+def get_practitioner(*, practice_id: int, practitioner_id: int) -> Practitioner:
+    """A practitioner of the practice, or `NotFound`."""
+    found = db.session.scalar(select(Practitioner).where(Practitioner.id == practitioner_id,
+                                                         Practitioner.practice_id == practice_id))
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def practitioners(practice_id: int) -> list[Practitioner]:
+    """The practice's active practitioners, by name."""
+    return list(db.session.scalars(select(Practitioner).where(
+        Practitioner.practice_id == practice_id, Practitioner.active.is_(True)).order_by(Practitioner.last_name)))
+
+
+def appointment_types(*, practice_id: int, practitioner_id: int) -> list[AppointmentType]:
+    """A practitioner's active appointment types, in their chosen order."""
+    return list(db.session.scalars(select(AppointmentType).where(
+        AppointmentType.practice_id == practice_id, AppointmentType.practitioner_id == practitioner_id,
+        AppointmentType.active.is_(True)).order_by(AppointmentType.position, AppointmentType.name)))
+
+
+def add_appointment_type(*, practitioner: Practitioner, name: str, duration_minutes: int, actor: Actor,
+                         code: str = "", **options) -> AppointmentType:
+    """A new appointment type for `practitioner`. Raises `Invalid` on a duration out of range."""
+    if not 5 <= duration_minutes <= 480:
+        raise Invalid(_("La durée doit être comprise entre 5 minutes et 8 heures."), "duration_minutes")
+    position = len(appointment_types(practice_id=practitioner.practice_id, practitioner_id=practitioner.id))
+    kind = AppointmentType(practice_id=practitioner.practice_id, practitioner_id=practitioner.id, name=name.strip(),
+                           code=code.strip().upper(), duration_minutes=duration_minutes, position=position, **options)
+    db.session.add(kind)
+    db.session.flush()
+    audit.record("agenda.type_created", actor=actor, practice_id=practitioner.practice_id, target=kind)
+    return kind
+
+
+def create_schedule(*, practitioner: Practitioner, name: str, actor: Actor, location_id: int | None = None) -> Schedule:
+    """A new, empty weekly template for `practitioner` (at the practice's first location by default)."""
+    if location_id is None:
+        location_id = practitioner.practice.locations[0].id
+    schedule = Schedule(practice_id=practitioner.practice_id, practitioner_id=practitioner.id,
+                        location_id=location_id, name=name.strip())
+    db.session.add(schedule)
+    db.session.flush()
+    audit.record("agenda.schedule_created", actor=actor, practice_id=practitioner.practice_id, target=schedule)
+    return schedule
+
+
+def add_range(schedule: Schedule, *, weekday: int, starts: time, ends: time, appointment_type: AppointmentType,
+              actor: Actor) -> ScheduleRange:
+    """Open slots of `appointment_type` on `weekday` from `starts` to `ends` in the template.
+
+    Raises `Invalid` for an end before the start, another practitioner's type, or a range that
+    overlaps another range of the same day in this template.
+    """
+    if not 0 <= weekday <= 6:
+        raise Invalid(_("Jour de la semaine inconnu."), "weekday")
+    if ends <= starts:
+        raise Invalid(_("La fin de la plage doit être après son début."), "ends")
+    if appointment_type.practitioner_id != schedule.practitioner_id:
+        raise Invalid(_("Ce type de rendez-vous appartient à un autre praticien."), "appointment_type_id")
+    for other in schedule.ranges:
+        if other.weekday == weekday and other.starts < ends and starts < other.ends:
+            raise Invalid(_("Cette plage chevauche celle de %(a)s à %(b)s.", a=other.starts.strftime("%H:%M"),
+                            b=other.ends.strftime("%H:%M")), "starts")
+    row = ScheduleRange(practice_id=schedule.practice_id, weekday=weekday, starts=starts, ends=ends,
+                        appointment_type_id=appointment_type.id)
+    schedule.ranges.append(row)
+    db.session.flush()
+    audit.record("agenda.schedule_changed", actor=actor, practice_id=schedule.practice_id, target=schedule,
+                 details={"added": f"{weekday} {starts:%H:%M}-{ends:%H:%M} type {appointment_type.id}"})
+    return row
+
+
+def activate_schedule(schedule: Schedule, *, starts_on: date, ends_on: date | None, actor: Actor) -> ScheduleActivation:
+    """Make `schedule` the template from `starts_on` to `ends_on` (open-ended without an end)."""
+    if ends_on is not None and ends_on < starts_on:
+        raise Invalid(_("La fin de la période doit être après son début."), "ends_on")
+    activation = ScheduleActivation(practice_id=schedule.practice_id, schedule_id=schedule.id,
+                                    practitioner_id=schedule.practitioner_id, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(activation)
+    db.session.flush()
+    audit.record("agenda.schedule_activated", actor=actor, practice_id=schedule.practice_id, target=schedule,
+                 details={"from": starts_on.isoformat(), "to": ends_on.isoformat() if ends_on else None})
+    return activation
+
+
+def local_to_utc(practice, day: date, clock: time) -> datetime:
+    """A wall-clock time typed by staff, in the practice's zone; `Invalid` when it does not exist."""
+    local = local_datetime(day, clock, ZoneInfo(practice.timezone))
+    if local is None:
+        raise Invalid(_("Cette heure n'existe pas ce jour-là (changement d'heure)."), "starts_at")
+    return local.astimezone(UTC)
+
+
+def day_bounds(practice, day: date) -> tuple[datetime, datetime]:
+    """The UTC instants that start and end a local day (23 or 25 hours long on change days)."""
+    zone = ZoneInfo(practice.timezone)
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def day_appointments(*, practice, practitioner_id: int, day: date) -> list[Appointment]:
+    """A practitioner's appointments (cancelled ones included) on a local day, in order."""
+    start, end = day_bounds(practice, day)
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.practice_id == practice.id, Appointment.practitioner_id == practitioner_id,
+        Appointment.starts_at >= start, Appointment.starts_at < end).order_by(Appointment.starts_at)
+        .options(selectinload(Appointment.patient), selectinload(Appointment.appointment_type))))
+
+
+def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int, patient_id: int,
+                     starts_at: datetime, actor: Actor, extra: bool = False, note: str = "",
+                     booked_by: str = "staff") -> Appointment:
+    """Book a visit. Without `extra`, the time must be a slot of the templates.
+
+    The database refuses an overlap with another visit of the practitioner (so two parallel
+    bookings of one slot cannot both succeed): that becomes `Conflict`. Raises `Invalid` for a
+    past time or a time the templates do not offer, `NotFound` for ids of another practice.
+    """
+    practitioner = get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
+    kind = db.session.scalar(select(AppointmentType).where(
+        AppointmentType.id == appointment_type_id, AppointmentType.practice_id == practice.id,
+        AppointmentType.practitioner_id == practitioner.id))
+    if kind is None:
+        raise NotFound()
+    patient = get_patient(practice_id=practice.id, patient_id=patient_id)
+    if starts_at <= utcnow():
+        raise Invalid(_("Ce créneau est déjà passé."), "starts_at")
+    if not extra:
+        local_day = starts_at.astimezone(ZoneInfo(practice.timezone)).date()
+        offered = template_slots(practice=practice, practitioner_id=practitioner.id, first=local_day, last=local_day,
+                                 appointment_type_id=kind.id)
+        if not any(s.starts_at == starts_at for s in offered):
+            raise Invalid(_("Ce créneau n'existe pas dans l'emploi du temps."), "starts_at")
+    appointment = Appointment(practice_id=practice.id, practitioner_id=practitioner.id, appointment_type_id=kind.id,
+                              patient_id=patient.id, starts_at=starts_at,
+                              ends_at=starts_at + timedelta(minutes=kind.duration_minutes), extra=extra,
+                              note=note.strip(), booked_by=booked_by, status=AppointmentStatus.booked)
+    db.session.add(appointment)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()  # the unit of work is lost anyway; leave the session usable
+        if "ex_appointment_no_overlap" in str(exc.orig):
+            raise Conflict(_("Ce créneau vient d'être pris.")) from None
+        raise
+    audit.record("agenda.booked", actor=actor, practice_id=practice.id, target=appointment,
+                 details={"patient_id": patient.id, "starts_at": starts_at.isoformat()})
+    return appointment
+
+
+def slots_near(*, practice, practitioner_id: int, appointment_type_id: int, around: datetime,
+               count: int = 6) -> list[Slot]:
+    """Free slots of one type closest to `around` in the following days: what to offer when the
+    one asked for was just taken."""
+    zone = ZoneInfo(practice.timezone)
+    day = around.astimezone(zone).date()
+    slots = free_slots(practice=practice, practitioner_id=practitioner_id, first=day, last=day + timedelta(days=7),
+                       appointment_type_id=appointment_type_id)
+    return sorted(slots, key=lambda s: abs(s.starts_at - around))[:count]

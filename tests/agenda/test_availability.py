@@ -1,0 +1,109 @@
+"""Free slots: templates, activation periods, appointments, daylight saving, query count."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import event
+
+from portal.agenda import services
+from portal.agenda.availability import free_slots, template_slots
+from portal.core.db import commit
+from tests.agenda.conftest import OPERATOR
+
+
+def local_times(slots):
+    return [s.local_start.strftime("%a %H:%M") for s in slots]
+
+
+def test_a_weekday_gives_nine_slots_and_the_weekend_none(week):
+    monday, saturday = date(2026, 11, 23), date(2026, 11, 28)
+    slots = template_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=monday, last=monday)
+    assert [s.local_start.strftime("%H:%M") for s in slots] == [
+        "09:00", "09:20", "09:40", "10:00", "10:20", "10:40", "11:00", "11:20", "11:40"]
+    assert template_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=saturday,
+                          last=saturday + timedelta(days=1)) == []
+
+
+@pytest.mark.parametrize("day", [date(2027, 3, 26), date(2027, 3, 29), date(2027, 10, 29), date(2027, 11, 1)])
+def test_nine_o_clock_stays_nine_o_clock_across_daylight_saving(week, day):
+    """Europe/Paris changes on 2027-03-28 and 2027-10-31: the wall clock does not move."""
+    first = template_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=day, last=day)[0]
+    assert first.local_start.strftime("%H:%M") == "09:00"
+    offset = first.local_start.utcoffset()
+    assert first.starts_at.hour == (9 - int(offset.total_seconds() // 3600))
+    assert first.starts_at.tzinfo is UTC or first.starts_at.utcoffset() == timedelta(0)
+
+
+def test_a_range_in_the_spring_gap_gives_no_impossible_slot(week):
+    sunday = date(2027, 3, 28)
+    night = services.create_schedule(practitioner=week.practitioner, name="Garde", actor=OPERATOR)
+    services.add_range(night, weekday=6, starts=time(1, 40), ends=time(3, 40), appointment_type=week.type,
+                       actor=OPERATOR)
+    services.activate_schedule(night, starts_on=sunday, ends_on=sunday, actor=OPERATOR)
+    commit()
+    slots = template_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=sunday, last=sunday)
+    shown = [s.local_start.strftime("%H:%M") for s in slots]
+    assert shown == ["01:40", "03:00", "03:20"]  # 02:00–02:59 does not exist that night
+    assert len({s.starts_at for s in slots}) == len(slots)
+
+
+def test_a_later_activation_overrides_for_its_period(week):
+    holidays = services.create_schedule(practitioner=week.practitioner, name="Vacances scolaires", actor=OPERATOR)
+    services.add_range(holidays, weekday=0, starts=time(14), ends=time(15), appointment_type=week.type,
+                       actor=OPERATOR)
+    services.activate_schedule(holidays, starts_on=date(2026, 12, 21), ends_on=date(2027, 1, 3), actor=OPERATOR)
+    commit()
+    during = template_slots(practice=week.practice, practitioner_id=week.practitioner.id,
+                            first=date(2026, 12, 21), last=date(2026, 12, 21))
+    after = template_slots(practice=week.practice, practitioner_id=week.practitioner.id,
+                           first=date(2027, 1, 4), last=date(2027, 1, 4))
+    assert local_times(during) == ["Mon 14:00", "Mon 14:20", "Mon 14:40"]
+    assert local_times(after)[0] == "Mon 09:00" and len(after) == 9
+
+
+def test_booked_and_past_slots_are_not_free(week, db):
+    monday = date(2026, 11, 23)
+    slots = template_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=monday, last=monday)
+    with time_machine.travel(datetime(2026, 11, 22, 12, tzinfo=UTC)):
+        services.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                  appointment_type_id=week.type.id, patient_id=week.patient.id,
+                                  starts_at=slots[2].starts_at, actor=OPERATOR)
+        commit()
+    with time_machine.travel(slots[1].starts_at + timedelta(minutes=1)):  # 09:21 on Monday
+        free = free_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=monday, last=monday)
+    assert [s.local_start.strftime("%H:%M") for s in free][:2] == ["10:00", "10:20"]
+
+
+def test_an_extra_visit_overlapping_several_slots_blocks_them_all(week):
+    monday = date(2026, 11, 23)
+    slots = template_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=monday, last=monday)
+    long = services.add_appointment_type(practitioner=week.practitioner, name="Pose d'appareil", code="POSE",
+                                         duration_minutes=50, actor=OPERATOR)
+    with time_machine.travel(datetime(2026, 11, 22, 12, tzinfo=UTC)):
+        services.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                  appointment_type_id=long.id, patient_id=week.patient.id,
+                                  starts_at=slots[0].starts_at + timedelta(minutes=10), actor=OPERATOR, extra=True)
+        commit()
+        free = free_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=monday, last=monday)
+    assert [s.local_start.strftime("%H:%M") for s in free][0] == "10:00"  # 09:10–10:00 is taken
+
+
+def test_the_query_count_does_not_grow_with_the_span(week, db):
+    practice, practitioner_id = week.practice, week.practitioner.id  # loaded before counting
+    practice.timezone  # noqa: B018
+    counts = []
+    for days in (1, 180):
+        seen = []
+        listener = lambda conn, cursor, statement, *rest: seen.append(statement.split("\n")[0][:90])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            with time_machine.travel(datetime(2026, 11, 22, 12, tzinfo=UTC)):
+                slots = free_slots(practice=practice, practitioner_id=practitioner_id,
+                                   first=date(2026, 11, 23), last=date(2026, 11, 23) + timedelta(days=days - 1))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        counts.append(len(seen))
+        assert slots
+    assert counts[0] == counts[1] <= 4
