@@ -95,8 +95,11 @@ def test_the_query_count_does_not_grow_with_the_span(week, db):
     practice.timezone  # noqa: B018
     counts = []
     for days in (1, 180):
-        seen = []
-        listener = lambda conn, cursor, statement, *rest: seen.append(statement.split("\n")[0][:90])  # noqa: E731
+        seen: list[str] = []
+
+        def listener(conn, cursor, statement, *rest, seen=seen):
+            seen.append(statement)
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             with time_machine.travel(datetime(2026, 11, 22, 12, tzinfo=UTC)):

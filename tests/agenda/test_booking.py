@@ -5,7 +5,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 import time_machine
