@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -25,8 +25,11 @@ from portal.accounts.models import (
 )
 from portal.accounts.patient_signin import account_for
 from portal.accounts.staff_admin import invite_staff
+from portal.agenda import services as agenda
+from portal.agenda.models import Appointment, Unavailability
 from portal.core.audit import Actor
-from portal.core.db import commit
+from portal.core.db import commit, utcnow
+from portal.core.services import add_practitioner
 from portal.extensions import db
 from portal.notify.models import OutboxMessage
 from portal.notify.services import queue_sms
@@ -45,6 +48,8 @@ class Tenant:
     accounts: list = field(default_factory=list)    # portal account ids
     account_by_phone: dict = field(default_factory=dict)
     passkeys: list = field(default_factory=list)    # one passkey id per account
+    appointment: int = 0
+    block: int = 0
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -68,6 +73,15 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
         db.session.add(key)
         db.session.flush()
         t.passkeys.append(key.id)
+    practitioner = add_practitioner(practice, first_name="Doc", last_name=f"Agenda{tag}", actor=Actor.operator())
+    kind = agenda.add_appointment_type(practitioner=practitioner, name="Contrôle", duration_minutes=20,
+                                       actor=Actor.operator())
+    soon = utcnow().replace(microsecond=0) + timedelta(days=30)
+    t.appointment = agenda.book_appointment(practice=practice, practitioner_id=practitioner.id,
+                                           appointment_type_id=kind.id, patient_id=t.families[0][1][0].id,
+                                           starts_at=soon, actor=Actor.operator(), extra=True).id
+    t.block = agenda.block_time(practice=practice, practitioner_id=practitioner.id, starts_at=soon + timedelta(hours=2),
+                                ends_at=soon + timedelta(hours=3), actor=Actor.operator()).id
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     commit()
@@ -89,6 +103,10 @@ def snapshot(t: Tenant, db) -> dict:
             select(StaffToken).where(StaffToken.practice_id == t.practice.id))],
         "accounts": [(x.id, x.password_hash) for x in db.session.scalars(
             select(PatientAccount).where(PatientAccount.practice_id == t.practice.id).order_by(PatientAccount.id))],
+        "appointments": [(x.id, x.status) for x in db.session.scalars(
+            select(Appointment).where(Appointment.practice_id == t.practice.id).order_by(Appointment.id))],
+        "blocks": sorted(db.session.scalars(select(Unavailability.id).where(
+            Unavailability.practice_id == t.practice.id))),
         "passkeys": sorted(db.session.scalars(select(PatientPasskey.id).where(
             PatientPasskey.practice_id == t.practice.id))),
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
@@ -111,6 +129,10 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         return [other.message.id]
     if arg == "account_id":
         return other.accounts
+    if arg == "appointment_id":
+        return [other.appointment]
+    if arg == "unavailability_id":
+        return [other.block]
     if arg == "passkey_id":
         values = list(other.passkeys)
         if principal[0] == "patient":  # another family's passkey in the same practice

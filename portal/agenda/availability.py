@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
-from portal.agenda.models import Appointment, AppointmentStatus, AppointmentType, ScheduleActivation, ScheduleRange
+from portal.agenda.models import (Appointment, AppointmentStatus, AppointmentType, ScheduleActivation, ScheduleRange,
+                                  Unavailability)
 from portal.core.db import utcnow
 from portal.extensions import db
 
@@ -94,16 +95,33 @@ def busy_intervals(*, practitioner_id: int, since: datetime, until: datetime) ->
     return [(r.starts_at, r.ends_at) for r in rows]
 
 
+def unavailable_intervals(*, practitioner_id: int, since: datetime, until: datetime) -> list[Unavailability]:
+    """Blocks and days off overlapping [since, until)."""
+    return list(db.session.scalars(select(Unavailability).where(
+        Unavailability.practitioner_id == practitioner_id, Unavailability.starts_at < until,
+        Unavailability.ends_at > since).order_by(Unavailability.starts_at)))
+
+
+def is_blocked(slot: Slot, blocks: list[Unavailability]) -> bool:
+    """Whether a block (of every type, or of the slot's) or a day off covers part of the slot."""
+    return any(b.starts_at < slot.ends_at and slot.starts_at < b.ends_at
+               and b.appointment_type_id in (None, slot.appointment_type_id) for b in blocks)
+
+
 def free_slots(*, practice, practitioner_id: int, first: date, last: date, appointment_type_id: int | None = None,
                now: datetime | None = None) -> list[Slot]:
-    """Template slots that are in the future and overlap no appointment. Four queries."""
+    """Template slots that are in the future, not blocked, and overlap no appointment. Five
+    queries, whatever the span."""
     slots = template_slots(practice=practice, practitioner_id=practitioner_id, first=first, last=last,
                            appointment_type_id=appointment_type_id)
     if not slots:
         return []
     now = now or utcnow()
-    busy = busy_intervals(practitioner_id=practitioner_id, since=slots[0].starts_at,
-                          until=max(s.ends_at for s in slots))
+    since, until = slots[0].starts_at, max(s.ends_at for s in slots)
+    blocks = unavailable_intervals(practitioner_id=practitioner_id, since=since, until=until)
+    if blocks:
+        slots = [s for s in slots if not is_blocked(s, blocks)]
+    busy = busy_intervals(practitioner_id=practitioner_id, since=since, until=until)
     starts = [b[0] for b in busy]
     longest = max((e - s for s, e in busy), default=timedelta(0))
     free = []

@@ -100,3 +100,24 @@ class Appointment(PracticeOwned, Timestamped, db.Model):
 
     __table_args__ = (CheckConstraint("starts_at < ends_at", name="order"),
                       Index("ix_appointment_practitioner_time", "practitioner_id", "starts_at"))
+
+
+class UnavailabilityKind(str, enum.Enum):
+    block = "block"      # blocked slots (seed 003 § 6): all types, or only one
+    holiday = "holiday"  # a day or a period off (seed 003 § 5)
+
+
+class Unavailability(PracticeOwned, Timestamped, db.Model):
+    """Time a practitioner's templates offer but nobody may book: shown blue on the planning."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id", ondelete="CASCADE"))
+    kind: Mapped[UnavailabilityKind] = mapped_column(db.Enum(UnavailabilityKind, native_enum=False, length=10))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Blocks only this type's slots when set; every slot otherwise.
+    appointment_type_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_type.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="order"),
+                      Index("ix_unavailability_practitioner_time", "practitioner_id", "starts_at"))

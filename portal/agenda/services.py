@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.agenda.availability import Slot, free_slots, local_datetime, template_slots
+from portal.agenda.availability import (Slot, free_slots, is_blocked, local_datetime, template_slots,
+                                       unavailable_intervals)
 from portal.agenda.models import (Appointment, AppointmentStatus, AppointmentType, Schedule, ScheduleActivation,
-                                  ScheduleRange)
+                                  ScheduleRange, Unavailability, UnavailabilityKind)
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.db import utcnow
@@ -155,8 +156,12 @@ def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int
         local_day = starts_at.astimezone(ZoneInfo(practice.timezone)).date()
         offered = template_slots(practice=practice, practitioner_id=practitioner.id, first=local_day, last=local_day,
                                  appointment_type_id=kind.id)
-        if not any(s.starts_at == starts_at for s in offered):
+        slot = next((s for s in offered if s.starts_at == starts_at), None)
+        if slot is None:
             raise Invalid(_("Ce créneau n'existe pas dans l'emploi du temps."), "starts_at")
+        if is_blocked(slot, unavailable_intervals(practitioner_id=practitioner.id, since=slot.starts_at,
+                                                  until=slot.ends_at)):
+            raise Invalid(_("Ce créneau est bloqué (congé ou créneau fermé)."), "starts_at")
     appointment = Appointment(practice_id=practice.id, practitioner_id=practitioner.id, appointment_type_id=kind.id,
                               patient_id=patient.id, starts_at=starts_at,
                               ends_at=starts_at + timedelta(minutes=kind.duration_minutes), extra=extra,
@@ -183,3 +188,85 @@ def slots_near(*, practice, practitioner_id: int, appointment_type_id: int, arou
     slots = free_slots(practice=practice, practitioner_id=practitioner_id, first=day, last=day + timedelta(days=7),
                        appointment_type_id=appointment_type_id)
     return sorted(slots, key=lambda s: abs(s.starts_at - around))[:count]
+
+
+def block_time(*, practice, practitioner_id: int, starts_at: datetime, ends_at: datetime, actor: Actor,
+               appointment_type_id: int | None = None, label: str = "") -> Unavailability:
+    """Block time from booking (seed 003 § 6): every slot, or only one type's. Appointments
+    already there stay; staff cancel them if they must."""
+    practitioner = get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
+    if ends_at <= starts_at:
+        raise Invalid(_("La fin doit être après le début."), "ends")
+    if appointment_type_id is not None and not db.session.scalar(select(AppointmentType.id).where(
+            AppointmentType.id == appointment_type_id, AppointmentType.practitioner_id == practitioner.id)):
+        raise NotFound()
+    row = Unavailability(practice_id=practice.id, practitioner_id=practitioner.id, kind=UnavailabilityKind.block,
+                         starts_at=starts_at, ends_at=ends_at, appointment_type_id=appointment_type_id,
+                         label=label.strip()[:200])
+    db.session.add(row)
+    db.session.flush()
+    audit.record("agenda.blocked", actor=actor, practice_id=practice.id, target=row)
+    return row
+
+
+def take_days_off(*, practice, practitioner_id: int, first: date, last: date, actor: Actor,
+                  label: str = "") -> Unavailability:
+    """Holidays (seed 003 § 5): whole local days, `first` to `last` inclusive."""
+    practitioner = get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
+    if last < first:
+        raise Invalid(_("La fin de la période doit être après son début."), "last")
+    starts_at, _end = day_bounds(practice, first)
+    _start, ends_at = day_bounds(practice, last)
+    row = Unavailability(practice_id=practice.id, practitioner_id=practitioner.id, kind=UnavailabilityKind.holiday,
+                         starts_at=starts_at, ends_at=ends_at, label=label.strip()[:200])
+    db.session.add(row)
+    db.session.flush()
+    audit.record("agenda.days_off", actor=actor, practice_id=practice.id, target=row,
+                 details={"from": first.isoformat(), "to": last.isoformat()})
+    return row
+
+
+def reopen(*, practice, unavailability_id: int, actor: Actor) -> None:
+    """Remove a block or a day off: its slots can be booked again."""
+    row = db.session.scalar(select(Unavailability).where(Unavailability.id == unavailability_id,
+                                                         Unavailability.practice_id == practice.id))
+    if row is None:
+        raise NotFound()
+    db.session.delete(row)
+    audit.record("agenda.reopened", actor=actor, practice_id=practice.id, target=row)
+
+
+def day_unavailabilities(*, practice, practitioner_id: int, day: date) -> list[Unavailability]:
+    """Blocks and days off touching a local day."""
+    start, end = day_bounds(practice, day)
+    return unavailable_intervals(practitioner_id=practitioner_id, since=start, until=end)
+
+
+def get_appointment(*, practice_id: int, appointment_id: int) -> Appointment:
+    """An appointment of the practice, or `NotFound`."""
+    found = db.session.scalar(select(Appointment).where(Appointment.id == appointment_id,
+                                                        Appointment.practice_id == practice_id))
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def cancel_appointment(appointment: Appointment, *, actor: Actor, reason: str = "") -> None:
+    """Cancel a visit; its time is free again at once. A past visit cannot be cancelled."""
+    if appointment.status is not AppointmentStatus.booked:
+        raise Conflict(_("Ce rendez-vous n'est plus prévu."))
+    if appointment.starts_at <= utcnow():
+        raise Invalid(_("Un rendez-vous passé ne peut pas être annulé ; notez plutôt une absence."))
+    appointment.status = AppointmentStatus.cancelled
+    audit.record("agenda.cancelled", actor=actor, practice_id=appointment.practice_id, target=appointment,
+                 details={"reason": reason[:200]})
+
+
+def mark_no_show(appointment: Appointment, *, actor: Actor) -> None:
+    """"ABSENCE INJUSTIFIÉE": kept for good and counted in the patient's history."""
+    if appointment.status is not AppointmentStatus.booked:
+        raise Conflict(_("Ce rendez-vous n'est plus prévu."))
+    if appointment.starts_at > utcnow():
+        raise Invalid(_("Une absence ne se note qu'une fois l'heure du rendez-vous passée."))
+    appointment.status = AppointmentStatus.no_show
+    audit.record("agenda.no_show", actor=actor, practice_id=appointment.practice_id, target=appointment)

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.agenda import availability, bp, services
-from portal.agenda.forms import BookingForm
+from portal.accounts.forms import ConfirmForm
+from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import Conflict, DomainError, Invalid
@@ -25,18 +26,29 @@ def _day_arg() -> date:
         return utcnow().astimezone(ZoneInfo(g.practice.timezone)).date()
 
 
-def _planning(practitioner_id: int | None, day: date, form=None, status=200, conflict=None, nearby=()):
+def _type_choices(types: dict) -> list:
+    return [(0, _("Tous les types"))] + [(t.id, t.name) for t in types.values()]
+
+
+def _planning(practitioner_id: int | None, day: date, form=None, status=200, conflict=None, nearby=(),
+              block_form=None, days_off_form=None):
     team = services.practitioners(g.practice.id)
     current = next((p for p in team if p.id == practitioner_id), team[0] if team else None)
-    slots, appointments, types = [], [], {}
+    slots, appointments, types, blocks = [], [], {}, []
     if current is not None:
         slots = availability.free_slots(practice=g.practice, practitioner_id=current.id, first=day, last=day)
         appointments = services.day_appointments(practice=g.practice, practitioner_id=current.id, day=day)
         types = {t.id: t for t in services.appointment_types(practice_id=g.practice.id, practitioner_id=current.id)}
-    form = form or BookingForm(formdata=None, practitioner_id=current.id if current else None)
+        blocks = services.day_unavailabilities(practice=g.practice, practitioner_id=current.id, day=day)
+    pid = current.id if current else None
+    form = form or BookingForm(formdata=None, practitioner_id=pid)
+    block_form = block_form or BlockForm(formdata=None, practitioner_id=pid)
+    block_form.appointment_type_id.choices = _type_choices(types)
+    days_off_form = days_off_form or DaysOffForm(formdata=None, practitioner_id=pid, first=day, last=day)
     return render("agenda/day.html", fragment="agenda/_day.html", target="agenda-day", status=status,
                   team=team, practitioner=current, day=day, slots=slots, appointments=appointments, types=types,
-                  form=form, conflict=conflict, nearby=nearby, timedelta=timedelta)
+                  blocks=blocks, form=form, block_form=block_form, days_off_form=days_off_form,
+                  confirm=ConfirmForm(), conflict=conflict, nearby=nearby, timedelta=timedelta, now=utcnow())
 
 
 @bp.route("/")
@@ -82,3 +94,84 @@ def book():
     return done(_("Rendez-vous pris pour %(name)s le %(when)s.", name=patient.full_name,
                   when=local.strftime("%d/%m/%Y à %H:%M")), "agenda.day",
                 praticien=appointment.practitioner_id, jour=local.date().isoformat())
+
+
+def _back(practitioner_id: int, day: date, message: str):
+    return done(message, "agenda.day", praticien=practitioner_id, jour=day.isoformat())
+
+
+@bp.route("/bloquer", methods=["POST"])
+@staff_required()
+def block():
+    """Block a time range of the day shown, for every type or one."""
+    day = _day_arg()
+    types = {t.id: t for t in services.appointment_types(practice_id=g.practice.id,
+                                                          practitioner_id=request.form.get("practitioner_id", type=int) or 0)}
+    form = BlockForm()
+    form.appointment_type_id.choices = _type_choices(types)
+    if not form.validate_on_submit():
+        return _planning(form.practitioner_id.data, day, block_form=form, status=422)
+    try:
+        services.block_time(practice=g.practice, practitioner_id=form.practitioner_id.data,
+                            starts_at=services.local_to_utc(g.practice, day, form.starts.data),
+                            ends_at=services.local_to_utc(g.practice, day, form.ends.data),
+                            appointment_type_id=form.appointment_type_id.data or None, label=form.label.data or "",
+                            actor=current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        form_errors_from(exc, form)
+        return _planning(form.practitioner_id.data, day, block_form=form, status=422)
+    commit()
+    return _back(form.practitioner_id.data, day, _("Créneaux bloqués de %(a)s à %(b)s.",
+                                                   a=form.starts.data.strftime("%H:%M"), b=form.ends.data.strftime("%H:%M")))
+
+
+@bp.route("/conges", methods=["POST"])
+@staff_required()
+def days_off():
+    """A day or a period off (seed 003 § 5)."""
+    day = _day_arg()
+    form = DaysOffForm()
+    if not form.validate_on_submit():
+        return _planning(form.practitioner_id.data, day, days_off_form=form, status=422)
+    try:
+        services.take_days_off(practice=g.practice, practitioner_id=form.practitioner_id.data, first=form.first.data,
+                               last=form.last.data, label=form.label.data or "", actor=current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        form_errors_from(exc, form)
+        return _planning(form.practitioner_id.data, day, days_off_form=form, status=422)
+    commit()
+    return _back(form.practitioner_id.data, day, _("Congés enregistrés."))
+
+
+@bp.route("/indisponibilites/<int:unavailability_id>/rouvrir", methods=["POST"])
+@staff_required()
+def reopen(unavailability_id: int):
+    day = _day_arg()
+    if ConfirmForm().validate_on_submit():
+        services.reopen(practice=g.practice, unavailability_id=unavailability_id, actor=current_actor())
+        commit()
+    return _back(request.form.get("practitioner_id", type=int), day, _("Créneaux rouverts."))
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/annuler", methods=["POST"])
+@staff_required()
+def cancel(appointment_id: int):
+    appointment = services.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
+    day = _day_arg()
+    if ConfirmForm().validate_on_submit():
+        services.cancel_appointment(appointment, actor=current_actor(), reason=request.form.get("reason", ""))
+        commit()
+    return _back(appointment.practitioner_id, day, _("Rendez-vous annulé : le créneau est de nouveau libre."))
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/absence", methods=["POST"])
+@staff_required()
+def no_show(appointment_id: int):
+    appointment = services.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
+    day = _day_arg()
+    if ConfirmForm().validate_on_submit():
+        services.mark_no_show(appointment, actor=current_actor())
+        commit()
+    return _back(appointment.practitioner_id, day, _("Absence injustifiée notée."))

@@ -31,7 +31,12 @@ AUDIT_ACTION = {
     "patient.signin": _l("Connexion patient"),
     "patient.signin_failed": _l("Connexion patient refusée"),
     "patient.signout": _l("Déconnexion patient"),
+    "agenda.blocked": _l("Créneaux bloqués"),
     "agenda.booked": _l("Rendez-vous pris"),
+    "agenda.cancelled": _l("Rendez-vous annulé"),
+    "agenda.days_off": _l("Congés posés"),
+    "agenda.no_show": _l("Absence injustifiée notée"),
+    "agenda.reopened": _l("Créneaux rouverts"),
     "agenda.schedule_activated": _l("Emploi du temps activé"),
     "agenda.schedule_changed": _l("Emploi du temps modifié"),
     "agenda.schedule_created": _l("Emploi du temps créé"),
@@ -64,7 +69,7 @@ ACTOR_TYPE = {"staff": _l("Équipe"), "patient": _l("Patient ou parent"), "opera
 TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne"), "StaffUser": _l("Compte"),
                "StaffToken": _l("Invitation"), "SmsChallenge": _l("Code SMS"), "PatientPasskey": _l("Clé d'accès"),
                "Appointment": _l("Rendez-vous"), "AppointmentType": _l("Type de rendez-vous"),
-               "Schedule": _l("Emploi du temps"), "Practice": _l("Cabinet"),
+               "Schedule": _l("Emploi du temps"), "Unavailability": _l("Indisponibilité"), "Practice": _l("Cabinet"),
                "Practitioner": _l("Praticien")}
 
 
