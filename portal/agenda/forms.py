@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
 
 REQUIRED = _l("Ce champ est obligatoire.")
 
@@ -33,3 +34,37 @@ class DaysOffForm(FlaskForm):
     first = DateField(_l("Du"), validators=[DataRequired(_l("Saisissez une date valide."))])
     last = DateField(_l("Au"), validators=[DataRequired(_l("Saisissez une date valide."))])
     label = StringField(_l("Motif (facultatif)"), validators=[Length(max=200)])
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3 wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+WEEKDAYS = choices([(0, _l("Lundi")), (1, _l("Mardi")), (2, _l("Mercredi")), (3, _l("Jeudi")), (4, _l("Vendredi")),
+                    (5, _l("Samedi")), (6, _l("Dimanche"))])
+
+
+class TypeForm(FlaskForm):
+    name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    code = StringField(_l("Code court"), validators=[Length(max=12)], render_kw={"autocapitalize": "characters"})
+    duration_minutes = IntegerField(_l("Durée (minutes)"), validators=[DataRequired(_l("Saisissez une durée en minutes."))])
+    online = BooleanField(_l("Réservable en ligne"))
+
+
+class ScheduleForm(FlaskForm):
+    name = StringField(_l("Nom de l'emploi du temps"), validators=[DataRequired(REQUIRED), Length(max=120)])
+
+
+class RangeForm(FlaskForm):
+    schedule_id = SelectField(_l("Emploi du temps"), coerce=int, choices=[])
+    weekday = SelectField(_l("Jour"), coerce=int, choices=WEEKDAYS)
+    starts = TimeField(_l("De"), validators=[DataRequired(_l("Saisissez une heure."))])
+    ends = TimeField(_l("À"), validators=[DataRequired(_l("Saisissez une heure."))])
+    appointment_type_id = SelectField(_l("Type de rendez-vous"), coerce=int, choices=[])
+
+
+class ActivationForm(FlaskForm):
+    schedule_id = SelectField(_l("Emploi du temps"), coerce=int, choices=[])
+    starts_on = DateField(_l("À partir du"), validators=[DataRequired(_l("Saisissez une date valide."))])
+    ends_on = DateField(_l("Jusqu'au (facultatif)"), validators=[Optional()])

@@ -270,3 +270,36 @@ def mark_no_show(appointment: Appointment, *, actor: Actor) -> None:
         raise Invalid(_("Une absence ne se note qu'une fois l'heure du rendez-vous passée."))
     appointment.status = AppointmentStatus.no_show
     audit.record("agenda.no_show", actor=actor, practice_id=appointment.practice_id, target=appointment)
+
+
+def schedules_of(*, practice_id: int, practitioner_id: int) -> list[Schedule]:
+    """A practitioner's weekly templates, with their ranges."""
+    return list(db.session.scalars(select(Schedule).where(
+        Schedule.practice_id == practice_id, Schedule.practitioner_id == practitioner_id)
+        .options(selectinload(Schedule.ranges)).order_by(Schedule.id)))
+
+
+def activations_of(*, practice_id: int, practitioner_id: int) -> list[ScheduleActivation]:
+    """Which template applies when, latest first."""
+    return list(db.session.scalars(select(ScheduleActivation).where(
+        ScheduleActivation.practice_id == practice_id, ScheduleActivation.practitioner_id == practitioner_id)
+        .order_by(ScheduleActivation.starts_on.desc())))
+
+
+def get_schedule(*, practice_id: int, practitioner_id: int, schedule_id: int) -> Schedule:
+    """One of the practitioner's templates, or `NotFound`."""
+    found = db.session.scalar(select(Schedule).where(Schedule.id == schedule_id, Schedule.practice_id == practice_id,
+                                                     Schedule.practitioner_id == practitioner_id))
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def get_type(*, practice_id: int, practitioner_id: int, type_id: int) -> AppointmentType:
+    """One of the practitioner's appointment types, or `NotFound`."""
+    found = db.session.scalar(select(AppointmentType).where(
+        AppointmentType.id == type_id, AppointmentType.practice_id == practice_id,
+        AppointmentType.practitioner_id == practitioner_id))
+    if found is None:
+        raise NotFound()
+    return found

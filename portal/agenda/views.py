@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.agenda import availability, bp, services
 from portal.accounts.forms import ConfirmForm
-from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm
+from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, choices
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import Conflict, DomainError, Invalid
@@ -27,7 +27,7 @@ def _day_arg() -> date:
 
 
 def _type_choices(types: dict) -> list:
-    return [(0, _("Tous les types"))] + [(t.id, t.name) for t in types.values()]
+    return choices([(0, _("Tous les types"))] + [(t.id, t.name) for t in types.values()])
 
 
 def _planning(practitioner_id: int | None, day: date, form=None, status=200, conflict=None, nearby=(),

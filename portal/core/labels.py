@@ -10,6 +10,8 @@ ROLE = {"owner": _l("Titulaire"), "practitioner": _l("Praticien"), "secretary": 
 FILE_STATUS = {"consultation": _l("Consultation"), "in_treatment": _l("En traitement"),
                "retention": _l("Contention"), "finished": _l("Terminé")}
 RESPONSIBLE_ROLE = {"parent1": _l("Parent 1"), "parent2": _l("Parent 2"), "financial": _l("Responsable financier")}
+WEEKDAY = {0: _l("Lundi"), 1: _l("Mardi"), 2: _l("Mercredi"), 3: _l("Jeudi"), 4: _l("Vendredi"), 5: _l("Samedi"),
+           6: _l("Dimanche")}
 APPOINTMENT_STATUS = {"booked": _l("Prévu"), "cancelled": _l("Annulé"), "no_show": _l("Absence injustifiée")}
 OUTBOX_STATUS = {"queued": _l("En attente"), "sending": _l("En cours d'envoi"), "sent": _l("Envoyé"),
                  "stored": _l("Conservé"), "failed": _l("Échec")}
@@ -84,6 +86,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=_label(ROLE), file_status_label=_label(FILE_STATUS),
         responsible_role_label=_label(RESPONSIBLE_ROLE), outbox_status_label=_label(OUTBOX_STATUS),
-        display_phone=display_phone, appointment_status_label=_label(APPOINTMENT_STATUS), audit_action_label=_label(AUDIT_ACTION),
+        display_phone=display_phone, appointment_status_label=_label(APPOINTMENT_STATUS),
+        weekday_label=_label(WEEKDAY), audit_action_label=_label(AUDIT_ACTION),
         actor_type_label=_label(ACTOR_TYPE), failure_reason_label=_label(FAILURE_REASON), target_type_label=_label(TARGET_TYPE),
     )
