@@ -303,3 +303,17 @@ def get_type(*, practice_id: int, practitioner_id: int, type_id: int) -> Appoint
     if found is None:
         raise NotFound()
     return found
+
+
+def patient_appointments(*, patient) -> tuple[list[Appointment], list[Appointment], int]:
+    """What a patient sees (seed 001 "MES RENDEZ-VOUS"): upcoming visits, past ones (newest
+    first) and how many were missed. Cancelled visits appear in neither."""
+    rows = list(db.session.scalars(select(Appointment).where(
+        Appointment.practice_id == patient.practice_id, Appointment.patient_id == patient.id,
+        Appointment.status != AppointmentStatus.cancelled).options(
+        selectinload(Appointment.appointment_type)).order_by(Appointment.starts_at)))
+    now = utcnow()
+    upcoming = [a for a in rows if a.starts_at > now and a.status is AppointmentStatus.booked]
+    history = [a for a in reversed(rows) if a.starts_at <= now or a.status is AppointmentStatus.no_show]
+    missed = sum(1 for a in history if a.status is AppointmentStatus.no_show)
+    return upcoming, history, missed

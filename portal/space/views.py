@@ -8,7 +8,8 @@ from flask_login import current_user, login_user
 
 from portal.accounts import passkeys, patient_signin
 from portal.accounts.forms import ChangePasswordForm, ConfirmForm
-from portal.core.auth import patient_required
+from portal.agenda import services as agenda
+from portal.core.auth import module_required, patient_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
 from portal.core.web import current_actor, done, form_errors_from, invalid, refused, render, safe_next
@@ -20,7 +21,18 @@ from portal.space import bp
 @bp.route("/")
 @patient_required
 def home():
-    return render("space/home.html")
+    upcoming = []
+    if g.practice.module_on("appointments"):
+        upcoming, _history, _missed = agenda.patient_appointments(patient=g.patient)
+    return render("space/home.html", next_visit=upcoming[0] if upcoming else None)
+
+
+@bp.route("/rendez-vous")
+@patient_required
+@module_required("appointments")
+def appointments():
+    upcoming, history, missed = agenda.patient_appointments(patient=g.patient)
+    return render("space/appointments.html", upcoming=upcoming, history=history, missed=missed)
 
 
 @bp.route("/menu")
