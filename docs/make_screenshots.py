@@ -275,6 +275,59 @@ def console_walk(browser, base_url: str, data: Data, shot: Camera):
     anonymous.close()
 
 
+def agenda_walk(browser, base_url: str, data: Data, shot: Camera):
+    """The owner books Léa from the agenda; then her parent sees it under "Mes RDV"."""
+    from datetime import date, timedelta
+
+    from portal.demo.data import DEMO_PASSWORD, DEMO_PHONE
+
+    owner = "claire.martin@example.com"
+    monday = date.today() + timedelta(days=7 - date.today().weekday())
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP, base_url=base_url, timezone_id="Europe/Paris")
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    page.goto("/console/connexion")
+    page.get_by_label("Adresse e-mail").fill(owner)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Continuer").click()
+    time.sleep(31 - time.time() % 30)  # a fresh authenticator step: the last one was spent
+    page.get_by_label("Code de l'application d'authentification").fill(data.totp_now(owner))
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    page.goto(f"/console/agenda/?jour={monday.isoformat()}")
+    page.get_by_role("link", name="Dr Claire Martin").click()
+    page.get_by_label("N° de dossier du patient").fill("1001")
+    page.locator("#agenda-slots .slot").nth(1).click()
+    expect(page.locator("#flash")).to_contain_text("Rendez-vous pris pour Léa LEFEVRE")
+    shot(page, "console-agenda-jour", full_page=False)
+    page.get_by_role("navigation", name="Menu de la console").get_by_role("link", name="Réglages de l'agenda").click()
+    page.get_by_role("link", name="Dr Claire Martin").click()
+    shot(page, "console-agenda-reglages", full_page=False)
+    context.close()
+
+    phone = browser.new_context(locale="fr-FR", viewport=PHONE, base_url=base_url, timezone_id="Europe/Paris")
+    phone.set_default_timeout(10000)
+    page = phone.new_page()
+    e164 = "+33" + DEMO_PHONE.replace(" ", "")[1:]
+    page.goto("/connexion")
+    page.get_by_label("Numéro de téléphone").fill(DEMO_PHONE)
+    page.get_by_label("Nom", exact=True).fill("LEFEVRE")
+    page.get_by_label("Prénom", exact=True).fill("Léa")
+    page.get_by_label("Date de naissance").fill("2012-05-14")
+    page.get_by_role("button", name="Connexion").click()
+    expect(page).to_have_url(re.compile(r"/connexion/mot-de-passe$"))
+    page.get_by_label("Mot de passe").fill(PARENT_PASSWORD)
+    page.get_by_role("button", name="Continuer").click()
+    expect(page).to_have_url(re.compile(r"/connexion/code$"))  # the new code is queued by now
+    page.get_by_label("Code reçu par SMS").fill(data.sms_code(e164))
+    page.get_by_role("button", name="Valider").click()
+    expect(page.locator("#next-visit")).to_be_visible()
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Mes RDV").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes rendez-vous")
+    shot(page, "patient-mes-rdv", full_page=False)
+    phone.close()
+
+
 def main() -> int:
     if not os.path.exists(CHROMIUM):
         print(f"{CHROMIUM} is absent: apt install chromium chromium-l10n", file=sys.stderr)
@@ -307,6 +360,7 @@ def main() -> int:
             patient_walk(phone, data, shot)
             phone.close()
             console_walk(browser, base_url, data, shot)
+            agenda_walk(browser, base_url, data, shot)
             browser.close()
         server.shutdown()
         thread.join(timeout=5)
