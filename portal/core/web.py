@@ -77,7 +77,14 @@ def safe_next(default: str) -> str:
 
 
 def form_errors_from(exc, form) -> None:
-    """Put a domain error's message on the form field it names, or on the form as a whole."""
+    """Put a domain error's message on the form field it names, or on the form as a whole.
+
+    A `NotFound` is not a form error: it goes on to the 404 page (an id of another practice).
+    """
+    from portal.core.errors import NotFound
+
+    if isinstance(exc, NotFound):
+        raise exc
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
         field.errors = list(field.errors) + [exc.message]
