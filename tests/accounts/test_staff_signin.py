@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -57,12 +57,14 @@ def test_totp_code_cannot_be_reused(auth, client, practice, make_staff):
 def test_totp_accepts_one_step_of_drift_only(auth, practice, make_staff):
     user = make_staff(practice)
     totp = pyotp.TOTP(user.totp_key)
-    now = utcnow()
-    auth.post("/console/connexion", {"email": user.email, "password": factories.PASSWORD})
-    r = auth.post("/console/connexion/code", {"code": totp.at(now - timedelta(seconds=90))})
-    assert r.status_code == 422
-    r = auth.post("/console/connexion/code", {"code": totp.at(now - timedelta(seconds=30))})
-    assert r.status_code == 303
+    # Mid-step and frozen: a step boundary crossed during the test would make "one step back" two.
+    now = datetime.fromtimestamp((int(utcnow().timestamp()) // 30) * 30 + 15, tz=UTC)
+    with time_machine.travel(now, tick=False):
+        auth.post("/console/connexion", {"email": user.email, "password": factories.PASSWORD})
+        r = auth.post("/console/connexion/code", {"code": totp.at(now - timedelta(seconds=90))})
+        assert r.status_code == 422
+        r = auth.post("/console/connexion/code", {"code": totp.at(now - timedelta(seconds=30))})
+        assert r.status_code == 303
 
 
 def test_recovery_code_works_once(auth, client, practice, make_staff, db):
