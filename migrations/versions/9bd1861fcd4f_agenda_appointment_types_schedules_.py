@@ -143,7 +143,9 @@ def upgrade():
                     SELECT RAISE(ABORT, 'ex_appointment_no_overlap') WHERE EXISTS (
                         SELECT 1 FROM appointment AS a
                         WHERE a.practitioner_id = NEW.practitioner_id AND a.status <> 'cancelled'
-                          AND a.id IS NOT NEW.id AND a.starts_at < NEW.ends_at AND NEW.starts_at < a.ends_at);
+                          AND a.id IS NOT NEW.id AND a.starts_at < NEW.ends_at AND NEW.starts_at < a.ends_at
+                          -- visits last at most 480 minutes: this bound keeps the look-up off the history
+                          AND a.starts_at > datetime(NEW.starts_at, '-480 minutes'));
                 END""")
 
 

@@ -19,6 +19,9 @@ from portal.core.db import utcnow
 from portal.extensions import db
 
 
+MAX_VISIT = timedelta(minutes=480)  # appointment_type.duration_minutes is checked to be at most this
+
+
 @dataclass(frozen=True)
 class Slot:
     starts_at: datetime  # UTC
@@ -90,7 +93,9 @@ def busy_intervals(*, practitioner_id: int, since: datetime, until: datetime) ->
     """The practitioner's occupied time (appointments not cancelled) overlapping [since, until)."""
     rows = db.session.execute(select(Appointment.starts_at, Appointment.ends_at).where(
         Appointment.practitioner_id == practitioner_id, Appointment.status != AppointmentStatus.cancelled,
-        Appointment.starts_at < until, Appointment.ends_at > since,
+        # A lower bound on starts_at keeps the index range to the window, not the whole history:
+        # no visit lasts longer than MAX_VISIT (the appointment type's own limit).
+        Appointment.starts_at > since - MAX_VISIT, Appointment.starts_at < until, Appointment.ends_at > since,
     ).order_by(Appointment.starts_at)).all()
     return [(r.starts_at, r.ends_at) for r in rows]
 
