@@ -296,7 +296,7 @@ def agenda_walk(browser, base_url: str, data: Data, shot: Camera):
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
     page.goto(f"/console/agenda/?jour={monday.isoformat()}")
     page.get_by_role("link", name="Dr Claire Martin").click()
-    page.get_by_label("N° de dossier du patient").fill("1001")
+    page.get_by_label("Patient : n° de dossier, portable ou nom").fill("1001")
     page.locator("#agenda-slots .slot").nth(1).click()
     expect(page.locator("#flash")).to_contain_text("Rendez-vous pris pour Léa LEFEVRE")
     shot(page, "console-agenda-jour", full_page=False)

@@ -15,8 +15,8 @@ class BookingForm(FlaskForm):
     whose value says which slot ("<UTC instant>|<type id>")."""
 
     practitioner_id = IntegerField(validators=[DataRequired(REQUIRED)])
-    patient_number = StringField(_l("N° de dossier du patient"), validators=[DataRequired(REQUIRED), Length(max=20)],
-                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    patient_number = StringField(_l("Patient : n° de dossier, portable ou nom"),
+                                 validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "off"})
     slot = HiddenField(validators=[DataRequired(_l("Choisissez un créneau."))])
     note = StringField(_l("Message pour l'équipe (facultatif)"), validators=[Length(max=500)])
 
@@ -68,3 +68,13 @@ class ActivationForm(FlaskForm):
     schedule_id = SelectField(_l("Emploi du temps"), coerce=int, choices=[])
     starts_on = DateField(_l("À partir du"), validators=[DataRequired(_l("Saisissez une date valide."))])
     ends_on = DateField(_l("Jusqu'au (facultatif)"), validators=[Optional()])
+
+
+class ExtraForm(FlaskForm):
+    """A visit outside the templates (seed 003 § 7a), shown "E" on the planning."""
+
+    practitioner_id = IntegerField(validators=[DataRequired(REQUIRED)])
+    patient_number = StringField(_l("Patient : n° de dossier, portable ou nom"),
+                                 validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "off"})
+    starts = TimeField(_l("Heure"), validators=[DataRequired(_l("Saisissez une heure."))])
+    appointment_type_id = SelectField(_l("Type de rendez-vous"), coerce=int, choices=[])

@@ -6,17 +6,16 @@ from zoneinfo import ZoneInfo
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from portal.agenda import availability, bp, services
 from portal.accounts.forms import ConfirmForm
-from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, choices
+from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, ExtraForm, choices
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
-from portal.core.errors import Conflict, DomainError, Invalid
+from portal.core.errors import Conflict, DomainError
 from portal.core.web import current_actor, done, form_errors_from, render
 from portal.extensions import db
-from portal.patients.models import Patient
+from portal.patients.services import find_one_patient
 
 
 def _day_arg() -> date:
@@ -31,7 +30,7 @@ def _type_choices(types: dict) -> list:
 
 
 def _planning(practitioner_id: int | None, day: date, form=None, status=200, conflict=None, nearby=(),
-              block_form=None, days_off_form=None):
+              block_form=None, days_off_form=None, extra_form=None):
     team = services.practitioners(g.practice.id)
     current = next((p for p in team if p.id == practitioner_id), team[0] if team else None)
     slots, appointments, types, blocks = [], [], {}, []
@@ -45,9 +44,11 @@ def _planning(practitioner_id: int | None, day: date, form=None, status=200, con
     block_form = block_form or BlockForm(formdata=None, practitioner_id=pid)
     block_form.appointment_type_id.choices = _type_choices(types)
     days_off_form = days_off_form or DaysOffForm(formdata=None, practitioner_id=pid, first=day, last=day)
+    extra_form = extra_form or ExtraForm(formdata=None, practitioner_id=pid)
+    extra_form.appointment_type_id.choices = choices((t.id, t.name) for t in types.values())
     return render("agenda/day.html", fragment="agenda/_day.html", target="agenda-day", status=status,
                   team=team, practitioner=current, day=day, slots=slots, appointments=appointments, types=types,
-                  blocks=blocks, form=form, block_form=block_form, days_off_form=days_off_form,
+                  blocks=blocks, form=form, block_form=block_form, days_off_form=days_off_form, extra_form=extra_form,
                   confirm=ConfirmForm(), conflict=conflict, nearby=nearby, timedelta=timedelta, now=utcnow())
 
 
@@ -72,11 +73,8 @@ def book():
     except ValueError:
         form.slot.errors = [_("Choisissez un créneau.")]
         return _planning(form.practitioner_id.data, day_shown, form=form, status=422)
-    patient = db.session.scalar(select(Patient).where(Patient.practice_id == g.practice.id,
-                                                      Patient.number == form.patient_number.data.strip()))
     try:
-        if patient is None:
-            raise Invalid(_("Aucun patient n'a ce numéro de dossier."), "patient_number")
+        patient = find_one_patient(practice_id=g.practice.id, query=form.patient_number.data)
         appointment = services.book_appointment(
             practice=g.practice, practitioner_id=form.practitioner_id.data, appointment_type_id=type_id,
             patient_id=patient.id, starts_at=starts_at, note=form.note.data or "", actor=current_actor())
@@ -175,3 +173,29 @@ def no_show(appointment_id: int):
         services.mark_no_show(appointment, actor=current_actor())
         commit()
     return _back(appointment.practitioner_id, day, _("Absence injustifiée notée."))
+
+
+@bp.route("/extra", methods=["POST"])
+@staff_required()
+def book_extra():
+    """A visit at any free time, outside the templates; the database still refuses an overlap."""
+    day = _day_arg()
+    types = {t.id: t for t in services.appointment_types(
+        practice_id=g.practice.id, practitioner_id=request.form.get("practitioner_id", type=int) or 0)}
+    form = ExtraForm()
+    form.appointment_type_id.choices = choices((t.id, t.name) for t in types.values())
+    if not form.validate_on_submit():
+        return _planning(form.practitioner_id.data, day, extra_form=form, status=422)
+    try:
+        patient = find_one_patient(practice_id=g.practice.id, query=form.patient_number.data)
+        services.book_appointment(practice=g.practice, practitioner_id=form.practitioner_id.data,
+                                  appointment_type_id=form.appointment_type_id.data, patient_id=patient.id,
+                                  starts_at=services.local_to_utc(g.practice, day, form.starts.data), extra=True,
+                                  actor=current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        form_errors_from(exc, form)
+        return _planning(form.practitioner_id.data, day, extra_form=form, status=409 if exc.status == 409 else 422)
+    commit()
+    return _back(form.practitioner_id.data, day, _("Rendez-vous extra pris pour %(name)s à %(h)s.",
+                                                   name=patient.full_name, h=form.starts.data.strftime("%H:%M")))

@@ -145,3 +145,21 @@ def _starts_with(column, prefix: str):
 def count_patients(practice_id: int) -> int:
     """How many patients the practice has."""
     return db.session.scalar(select(func.count(Patient.id)).where(Patient.practice_id == practice_id))
+
+
+def find_one_patient(*, practice_id: int, query: str) -> Patient:
+    """The single patient a staff member means by a file number, a mobile (theirs or a
+    responsible's) or a name. `Invalid` (field 'patient_number') when none or several match,
+    naming the candidates so that staff can type the file number."""
+    query = (query or "").strip()
+    exact = db.session.scalar(select(Patient).where(Patient.practice_id == practice_id, Patient.number == query))
+    if exact is not None:
+        return exact
+    found = search_patients(practice_id=practice_id, query=query, limit=6) if query else []
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise Invalid(_("Aucun patient ne correspond (n° de dossier, portable ou nom)."), "patient_number")
+    names = ", ".join(f"{p.last_name} {p.first_name} (n° {p.number})" for p in found[:5])
+    raise Invalid(_("Plusieurs patients correspondent : %(names)s. Saisissez le n° de dossier.", names=names),
+                  "patient_number")

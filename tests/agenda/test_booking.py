@@ -113,7 +113,7 @@ def test_staff_book_from_the_day_page(auth, client, week, make_staff):
     r = client.post(f"/console/agenda/rendez-vous?jour={MONDAY.isoformat()}", data={
         "csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id, "patient_number": "999",
         "note": "gardé", "slot": f"{slots_on(week)[1].starts_at.isoformat()}|{week.type.id}"})
-    assert r.status_code == 422 and "Aucun patient n&#39;a ce numéro" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Aucun patient ne correspond" in r.get_data(as_text=True)
     assert 'value="gardé"' in r.get_data(as_text=True)
 
 
@@ -175,3 +175,35 @@ def test_another_practice_cannot_book_or_see_this_agenda(auth, client, week, mak
         "csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id, "patient_number": "777",
         "slot": f"{slot.starts_at.isoformat()}|{week.type.id}"})
     assert r.status_code == 404 and "Zoé" not in r.get_data(as_text=True)
+
+
+def test_the_patient_can_be_given_by_mobile_or_name(auth, client, week, make_staff, make_patient):
+    make_patient(week.practice, number="778", last_name="Durand", first_name="Hugo", parent_mobile="0611223344")
+    auth.staff(make_staff(week.practice, "secretary"))
+    html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={MONDAY.isoformat()}").get_data(
+        as_text=True)
+    slots = slots_on(week)
+
+    def post(who, slot):
+        return client.post(f"/console/agenda/rendez-vous?jour={MONDAY.isoformat()}", data={
+            "csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id, "patient_number": who,
+            "slot": f"{slot.starts_at.isoformat()}|{week.type.id}"}, follow_redirects=True)
+
+    r = post("durand", slots[0])  # two Durand
+    assert r.status_code == 422 and "Plusieurs patients correspondent" in r.get_data(as_text=True)
+    assert "(n° 777)" in r.get_data(as_text=True) and "(n° 778)" in r.get_data(as_text=True)
+    assert "Hugo Durand" in post("06 11 22 33 44", slots[0]).get_data(as_text=True)  # a parent's mobile
+    assert "Zoé Durand" in post("durand zoé", slots[1]).get_data(as_text=True)
+
+
+def test_an_extra_outside_the_templates_and_its_overlap(auth, client, week, make_staff):
+    auth.staff(make_staff(week.practice, "secretary"))
+    html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={MONDAY.isoformat()}").get_data(
+        as_text=True)
+    data = {"csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id, "patient_number": "777",
+            "starts": "17:30", "appointment_type_id": week.type.id}
+    r = client.post(f"/console/agenda/extra?jour={MONDAY.isoformat()}", data=data, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Rendez-vous extra pris pour Zoé Durand à 17:30" in page and '<span class="badge">E</span>' in page
+    r = client.post(f"/console/agenda/extra?jour={MONDAY.isoformat()}", data={**data, "starts": "17:40"})
+    assert r.status_code == 409 and "vient d&#39;être pris" in r.get_data(as_text=True)  # overlaps 17:30–17:50
