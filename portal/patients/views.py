@@ -5,6 +5,7 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from portal.accounts import patient_signin
+from portal.agenda import services as agenda
 from portal.accounts.forms import ConfirmForm
 from portal.core.auth import staff_required
 from portal.core.db import commit
@@ -30,8 +31,10 @@ def index():
 @staff_required()
 def show(patient_id: int):
     patient = services.get_patient(practice_id=g.practice.id, patient_id=patient_id)
+    upcoming, history, missed = agenda.patient_appointments(patient=patient)
     return render("patients/show.html", patient=patient, confirm=ConfirmForm(),
-                  accounts=patient_signin.accounts_for_patient(patient))
+                  accounts=patient_signin.accounts_for_patient(patient), upcoming=upcoming, history=history,
+                  missed=missed)
 
 
 @bp.route("/<int:patient_id>/partage", methods=["POST"])

@@ -62,3 +62,19 @@ def test_no_one_sees_another_familys_visits(auth, client, week, make_patient):
     auth.patient_first_signin(mine, PHONE)
     page = client.get("/rendez-vous").get_data(as_text=True)
     assert 'id="visit-' not in page and "Aucun rendez-vous prévu" in page
+
+
+def test_staff_see_a_patients_visits_and_no_shows(auth, client, week, make_staff):
+    slots = slots_on(week)
+    with time_machine.travel(slots[0].starts_at - timedelta(days=3)):
+        visits = [services.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                            appointment_type_id=week.type.id, patient_id=week.patient.id,
+                                            starts_at=s.starts_at, actor=OPERATOR) for s in slots[:2]]
+        commit()
+    with time_machine.travel(slots[0].starts_at + timedelta(minutes=15)):  # 09:15: the 09:20 visit is ahead
+        services.mark_no_show(visits[0], actor=OPERATOR)
+        commit()
+        auth.staff(make_staff(week.practice, "secretary"))
+        page = client.get(f"/console/patients/{week.patient.id}").get_data(as_text=True)
+        assert "1 rendez-vous manqué." in page and page.count('id="appointment-') == 2
+        assert "À venir" in page and "Absence injustifiée" in page
