@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TimeField
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
+                     TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -78,3 +79,17 @@ class ExtraForm(FlaskForm):
                                  validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "off"})
     starts = TimeField(_l("Heure"), validators=[DataRequired(_l("Saisissez une heure."))])
     appointment_type_id = SelectField(_l("Type de rendez-vous"), coerce=int, choices=[])
+
+
+class BulkCancelForm(FlaskForm):
+    """Seed 003 § 4: a practitioner, dates, types, a time range, a message; preview, then confirm."""
+
+    practitioner_id = SelectField(_l("Praticien"), coerce=int, choices=[])
+    first = DateField(_l("Du"), validators=[DataRequired(_l("Saisissez une date valide."))])
+    last = DateField(_l("Au"), validators=[DataRequired(_l("Saisissez une date valide."))])
+    appointment_type_id = SelectField(_l("Types concernés"), coerce=int, choices=[])
+    starts = TimeField(_l("De (facultatif)"), validators=[Optional()])
+    ends = TimeField(_l("À (facultatif)"), validators=[Optional()])
+    message = TextAreaField(_l("Message aux patients"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    send_sms = BooleanField(_l("Prévenir aussi par SMS"))
+    block = BooleanField(_l("Bloquer les créneaux libérés"))

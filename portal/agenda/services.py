@@ -19,6 +19,7 @@ from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.models import Practitioner
 from portal.extensions import db
+from portal.patients.models import Patient
 from portal.patients.services import get_patient
 
 
@@ -317,3 +318,83 @@ def patient_appointments(*, patient) -> tuple[list[Appointment], list[Appointmen
     history = [a for a in reversed(rows) if a.starts_at <= now or a.status is AppointmentStatus.no_show]
     missed = sum(1 for a in history if a.status is AppointmentStatus.no_show)
     return upcoming, history, missed
+
+
+def appointments_to_cancel(*, practice, practitioner_id: int, first: date, last: date,
+                           appointment_type_id: int | None = None, starts: time | None = None,
+                           ends: time | None = None) -> list[Appointment]:
+    """The future booked visits a bulk cancellation would touch (seed 003 § 4), in order."""
+    practitioner = get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
+    if last < first:
+        raise Invalid(_("La fin de la période doit être après son début."), "last")
+    if (starts is None) != (ends is None) or (starts and ends and ends <= starts):
+        raise Invalid(_("Donnez une heure de début et une heure de fin, la fin après le début."), "ends")
+    since, _end = day_bounds(practice, first)
+    _start, until = day_bounds(practice, last)
+    query = select(Appointment).where(
+        Appointment.practice_id == practice.id, Appointment.practitioner_id == practitioner.id,
+        Appointment.status == AppointmentStatus.booked, Appointment.starts_at >= max(since, utcnow()),
+        Appointment.starts_at < until).options(selectinload(Appointment.patient).selectinload(Patient.responsibles),
+                                               selectinload(Appointment.appointment_type))
+    if appointment_type_id:
+        query = query.where(Appointment.appointment_type_id == appointment_type_id)
+    rows = list(db.session.scalars(query.order_by(Appointment.starts_at)))
+    if starts is not None:
+        zone = ZoneInfo(practice.timezone)
+        rows = [a for a in rows if starts <= a.starts_at.astimezone(zone).time() < ends]
+    return rows
+
+
+def _contact(patient) -> tuple[str | None, str]:
+    """Where to reach a patient: their own mobile and e-mail, else a responsible's."""
+    people = [patient, *patient.responsibles_in_order]
+    mobile = next((p.mobile for p in people if p.mobile), None)
+    email = next((p.email for p in people if p.email), "")
+    return mobile, email
+
+
+def cancellation_text(practice, appointment: Appointment, message: str) -> str:
+    """The words a patient receives for one cancelled visit."""
+    local = appointment.starts_at.astimezone(ZoneInfo(practice.timezone))
+    return _("%(practice)s : votre rendez-vous du %(when)s est annulé. %(message)s",
+             practice=practice.name, when=local.strftime("%d/%m/%Y %H:%M"), message=message.strip()).strip()
+
+
+def cancellation_preview(practice, appointments: list[Appointment], message: str) -> dict:
+    """How many visits, patients, SMS and SMS segments a bulk cancellation would cost."""
+    from portal.notify.segments import sms_cost
+
+    patients = {a.patient_id for a in appointments}
+    sms = [a for a in appointments if _contact(a.patient)[0]]
+    segments = sum(sms_cost(cancellation_text(practice, a, message)).segments for a in sms)
+    emails = sum(1 for a in appointments if _contact(a.patient)[1])
+    return {"visits": len(appointments), "patients": len(patients), "sms": len(sms), "segments": segments,
+            "emails": emails}
+
+
+def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send_sms: bool, block: bool,
+                actor: Actor) -> int:
+    """Cancel every visit, tell each patient once (e-mail, and SMS if asked) through the outbox,
+    and optionally block the freed time. Returns how many visits were cancelled."""
+    from portal.notify.services import queue_email, queue_sms
+
+    if not message.strip():
+        raise Invalid(_("Écrivez le message envoyé aux patients."), "message")
+    for appointment in appointments:
+        appointment.status = AppointmentStatus.cancelled
+        mobile, email = _contact(appointment.patient)
+        text = cancellation_text(practice, appointment, message)
+        if email:
+            queue_email(practice_id=practice.id, to=email, subject=_("Rendez-vous annulé"), body=text,
+                        key=f"bulk_cancel:{appointment.id}:email", category="cancellation")
+        if send_sms and mobile:
+            queue_sms(practice_id=practice.id, to=mobile, body=text, key=f"bulk_cancel:{appointment.id}:sms",
+                      category="cancellation")
+        if block:
+            db.session.add(Unavailability(practice_id=practice.id, practitioner_id=appointment.practitioner_id,
+                                          kind=UnavailabilityKind.block, starts_at=appointment.starts_at,
+                                          ends_at=appointment.ends_at, label=_("Annulation groupée")))
+    db.session.flush()
+    audit.record("agenda.bulk_cancelled", actor=actor, practice_id=practice.id,
+                 details={"count": len(appointments), "sms": send_sms, "blocked": block})
+    return len(appointments)

@@ -35,6 +35,7 @@ AUDIT_ACTION = {
     "patient.signout": _l("Déconnexion patient"),
     "agenda.blocked": _l("Créneaux bloqués"),
     "agenda.booked": _l("Rendez-vous pris"),
+    "agenda.bulk_cancelled": _l("Annulation groupée"),
     "agenda.cancelled": _l("Rendez-vous annulé"),
     "agenda.days_off": _l("Congés posés"),
     "agenda.no_show": _l("Absence injustifiée notée"),
