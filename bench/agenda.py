@@ -692,11 +692,9 @@ def report(backend: str, version: str, ds: DataSet, cases: list[Case], rounds: i
 
 
 def explain(app, ds: DataSet, day: date) -> str:
-    from sqlalchemy import event
 
     from portal.agenda import services
     from portal.agenda.availability import free_slots
-    from portal.extensions import db
 
     practice = SimpleNamespace(id=ds.practice_id, timezone=ds.timezone)
     prac_id = ds.practitioner_ids[0]
@@ -711,36 +709,7 @@ def explain(app, ds: DataSet, day: date) -> str:
         calls.append(("SQLite trigger look-up", lambda: trigger_lookup(
             practitioner_id=b["practitioner_id"], starts_at=b["slot"].starts_at, ends_at=b["slot"].ends_at,
             bounded=False)))
-    out = []
-    with app.app_context():
-        engine = db.engine
-        pg = engine.dialect.name == "postgresql"
-        for label, call in calls:
-            captured: list[tuple[str, Any]] = []
-
-            def grab(conn, cursor, statement, parameters, context, executemany, captured=captured):
-                if statement.lstrip().upper().startswith("SELECT"):
-                    captured.append((statement, parameters))
-
-            event.listen(engine, "before_cursor_execute", grab)
-            try:
-                call()
-            finally:
-                event.remove(engine, "before_cursor_execute", grab)
-                db.session.rollback()
-            raw = engine.raw_connection()
-            try:
-                cur = raw.cursor()
-                for statement, params in captured:
-                    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
-                    cur.execute(prefix + statement, params)
-                    plan = "\n".join(("    " + str(r[0])) if pg else f"    {r[1]:>3} {r[2]:>3} {r[3]}"
-                                     for r in cur.fetchall())
-                    out.append(f"-- {label}\n{statement}\n  params: {params}\n{plan}\n")
-                raw.rollback()
-            finally:
-                raw.close()
-    return "\n".join(out)
+    return base.explain_calls(app, calls)
 
 
 def run_backend(backend: str, args, report_to: Path) -> None:

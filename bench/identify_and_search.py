@@ -713,11 +713,9 @@ def report(backend: str, version: str, ds: DataSet, cases: list[Case], rounds: i
 
 
 def explain(app, ds: DataSet) -> str:
-    from sqlalchemy import event
 
     from portal.accounts.patient_signin import identify
     from portal.core.audit import Actor
-    from portal.extensions import db
     from portal.patients.services import linked_patients, search_patients
 
     a = ds.identify[0]
@@ -730,6 +728,16 @@ def explain(app, ds: DataSet) -> str:
         ("search_patients(prefix)", lambda: search_patients(practice_id=ds.practice_id, query=ds.prefixes[0])),
         ("search_patients(nom prénom)", lambda: search_patients(practice_id=ds.practice_id, query=ds.full_names[0])),
     ]
+    return explain_calls(app, calls)
+
+
+def explain_calls(app, calls) -> str:
+    """The plan of every SELECT each call sends: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN
+    QUERY PLAN on SQLite. Shared by the benches' --explain."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
     out = []
     with app.app_context():
         engine = db.engine
@@ -760,7 +768,6 @@ def explain(app, ds: DataSet) -> str:
             finally:
                 raw.close()
     return "\n".join(out)
-
 
 
 def run_backend(backend: str, args, report_to: Path) -> None:
