@@ -41,7 +41,6 @@ import gc
 import io
 import math
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -768,19 +767,7 @@ def run_backend(backend: str, args, report_to: Path) -> None:
 
 
 def header(args) -> str:
-    def git(*cmd):
-        try:
-            return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=10,
-                                  check=False).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "?"
-    dirty = " (uncommitted changes)" if git("status", "--porcelain", "--", "portal", "migrations") else ""
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return (f"Sourire bench: agenda (day planning, free slots, booking) vs a bare route — "
-            f"{datetime.now().isoformat(timespec='seconds')}\n"
-            f"commit {git('rev-parse', '--short', 'HEAD')}{dirty}; Python {platform.python_version()}; "
-            f"{os.cpu_count()} CPUs; load average {load}\n"
-            f"target: every page within {TARGET_RATIO:g}× the bare route's median\n\n")
+    return base.header(args, "agenda (day planning, free slots, booking)")
 
 
 def main() -> None:

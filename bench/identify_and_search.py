@@ -820,7 +820,8 @@ def run_backend(backend: str, args, report_to: Path) -> None:
             db.engine.dispose()
 
 
-def header(args) -> str:
+def header(args, title: str = "identification and staff search") -> str:
+    """The run's first lines: what, when, which commit, how loaded the machine was."""
     def git(*cmd):
         try:
             return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=10,
@@ -829,7 +830,7 @@ def header(args) -> str:
             return "?"
     dirty = " (uncommitted changes)" if git("status", "--porcelain", "--", "portal", "migrations") else ""
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return (f"Sourire bench: identification and staff search vs a bare route — "
+    return (f"Sourire bench: {title} vs a bare route — "
             f"{datetime.now().isoformat(timespec='seconds')}\n"
             f"commit {git('rev-parse', '--short', 'HEAD')}{dirty}; Python {platform.python_version()}; "
             f"{os.cpu_count()} CPUs; load average {load}\n"

@@ -185,16 +185,25 @@ def patient_walk(context, data: Data, shot: Camera):
     page.close()
 
 
-def console_walk(browser, base_url: str, data: Data, shot: Camera):
+OWNER = "claire.martin@example.com"
+
+
+def console_page(browser, base_url: str):
+    """A desktop page on the staff sign-in form, e-mail and password typed."""
     from portal.demo.data import DEMO_PASSWORD
 
-    owner = "claire.martin@example.com"
     context = browser.new_context(locale="fr-FR", viewport=DESKTOP, base_url=base_url, timezone_id="Europe/Paris")
     context.set_default_timeout(10000)
     page = context.new_page()
     page.goto("/console/connexion")
-    page.get_by_label("Adresse e-mail").fill(owner)
+    page.get_by_label("Adresse e-mail").fill(OWNER)
     page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    return context, page
+
+
+def console_walk(browser, base_url: str, data: Data, shot: Camera):
+    owner = OWNER
+    context, page = console_page(browser, base_url)
     shot(page, "console-connexion", full_page=False)
     page.get_by_role("button", name="Continuer").click()
     expect(page).to_have_url(re.compile(r"/console/connexion/code$"))
@@ -279,16 +288,11 @@ def agenda_walk(browser, base_url: str, data: Data, shot: Camera):
     """The owner books Léa from the agenda; then her parent sees it under "Mes RDV"."""
     from datetime import date, timedelta
 
-    from portal.demo.data import DEMO_PASSWORD, DEMO_PHONE
+    from portal.demo.data import DEMO_PHONE
 
-    owner = "claire.martin@example.com"
+    owner = OWNER
     monday = date.today() + timedelta(days=7 - date.today().weekday())
-    context = browser.new_context(locale="fr-FR", viewport=DESKTOP, base_url=base_url, timezone_id="Europe/Paris")
-    context.set_default_timeout(10000)
-    page = context.new_page()
-    page.goto("/console/connexion")
-    page.get_by_label("Adresse e-mail").fill(owner)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    context, page = console_page(browser, base_url)
     page.get_by_role("button", name="Continuer").click()
     time.sleep(31 - time.time() % 30)  # a fresh authenticator step: the last one was spent
     page.get_by_label("Code de l'application d'authentification").fill(data.totp_now(owner))
