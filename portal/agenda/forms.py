@@ -23,18 +23,20 @@ class BookingForm(FlaskForm):
 
 
 class BlockForm(FlaskForm):
+    # Ids of their own: this form shares the day page with the booking, extra and days-off forms.
     practitioner_id = IntegerField(validators=[DataRequired(REQUIRED)])
-    starts = TimeField(_l("De"), validators=[DataRequired(_l("Saisissez une heure."))])
-    ends = TimeField(_l("À"), validators=[DataRequired(_l("Saisissez une heure."))])
-    appointment_type_id = SelectField(_l("Types concernés"), coerce=int, choices=[], validate_choice=True)
-    label = StringField(_l("Motif (facultatif)"), validators=[Length(max=200)])
+    starts = TimeField(_l("De"), validators=[DataRequired(_l("Saisissez une heure."))], id="block-starts")
+    ends = TimeField(_l("À"), validators=[DataRequired(_l("Saisissez une heure."))], id="block-ends")
+    appointment_type_id = SelectField(_l("Types concernés"), coerce=int, choices=[], validate_choice=True,
+                                      id="block-type")
+    label = StringField(_l("Motif (facultatif)"), validators=[Length(max=200)], id="block-label")
 
 
 class DaysOffForm(FlaskForm):
     practitioner_id = IntegerField(validators=[DataRequired(REQUIRED)])
-    first = DateField(_l("Du"), validators=[DataRequired(_l("Saisissez une date valide."))])
-    last = DateField(_l("Au"), validators=[DataRequired(_l("Saisissez une date valide."))])
-    label = StringField(_l("Motif (facultatif)"), validators=[Length(max=200)])
+    first = DateField(_l("Du"), id="days-off-first", validators=[DataRequired(_l("Saisissez une date valide."))])
+    last = DateField(_l("Au"), id="days-off-last", validators=[DataRequired(_l("Saisissez une date valide."))])
+    label = StringField(_l("Motif (facultatif)"), validators=[Length(max=200)], id="days-off-label")
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -76,9 +78,10 @@ class ExtraForm(FlaskForm):
 
     practitioner_id = IntegerField(validators=[DataRequired(REQUIRED)])
     patient_number = StringField(_l("Patient : n° de dossier, portable ou nom"),
-                                 validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "off"})
-    starts = TimeField(_l("Heure"), validators=[DataRequired(_l("Saisissez une heure."))])
-    appointment_type_id = SelectField(_l("Type de rendez-vous"), coerce=int, choices=[])
+                                 validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "off"},
+                                 id="extra-patient")
+    starts = TimeField(_l("Heure"), validators=[DataRequired(_l("Saisissez une heure."))], id="extra-starts")
+    appointment_type_id = SelectField(_l("Type de rendez-vous"), coerce=int, choices=[], id="extra-type")
 
 
 class BulkCancelForm(FlaskForm):

@@ -207,3 +207,15 @@ def test_an_extra_outside_the_templates_and_its_overlap(auth, client, week, make
     assert "Rendez-vous extra pris pour Zoé Durand à 17:30" in page and '<span class="badge">E</span>' in page
     r = client.post(f"/console/agenda/extra?jour={MONDAY.isoformat()}", data={**data, "starts": "17:40"})
     assert r.status_code == 409 and "vient d&#39;être pris" in r.get_data(as_text=True)  # overlaps 17:30–17:50
+
+
+def test_the_day_page_has_no_duplicate_ids(auth, client, week, make_staff):
+    """Four forms share the page: each field keeps its own id, so each label points at its field."""
+    import re
+    from collections import Counter
+
+    auth.staff(make_staff(week.practice, "secretary"))
+    html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={MONDAY.isoformat()}").get_data(
+        as_text=True)
+    twice = [i for i, n in Counter(re.findall(r'\sid="([^"]+)"', html)).items() if n > 1]
+    assert twice == []
