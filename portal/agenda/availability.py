@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
-from portal.agenda.models import (Appointment, AppointmentStatus, AppointmentType, ScheduleActivation, ScheduleRange,
-                                  Unavailability)
+from portal.agenda.models import (Appointment, AppointmentStatus, AppointmentType, ExtraRange, Replacement,
+                                  ScheduleActivation, ScheduleRange, Unavailability)
 from portal.core.db import utcnow
 from portal.extensions import db
 
@@ -28,6 +28,7 @@ class Slot:
     ends_at: datetime    # UTC
     appointment_type_id: int
     local_start: datetime  # in the practice's zone, for display
+    extra: bool = False  # from a one-off extra range ("E"), not the templates
 
 
 def local_datetime(day: date, clock, zone: ZoneInfo) -> datetime | None:
@@ -46,11 +47,31 @@ def _days(first: date, last: date):
         day += timedelta(days=1)
 
 
+def _range_slots(day: date, starts, ends, duration: timedelta, type_id: int, zone: ZoneInfo, extra: bool):
+    cursor = datetime.combine(day, starts)
+    end = datetime.combine(day, ends)
+    while cursor + duration <= end:
+        local = local_datetime(day, cursor.time(), zone)
+        if local is not None:
+            start = local.astimezone(UTC)
+            yield Slot(start, start + duration, type_id, local, extra)
+        cursor += duration
+
+
+def replacements_between(*, practice_id: int, practitioner_id: int, first: date, last: date) -> list[Replacement]:
+    """A practitioner's replacements that touch [first, last]."""
+    return list(db.session.scalars(select(Replacement).where(
+        Replacement.practice_id == practice_id, Replacement.practitioner_id == practitioner_id,
+        Replacement.starts_on <= last, Replacement.ends_on >= first).order_by(Replacement.starts_on, Replacement.id)))
+
+
 def template_slots(*, practice, practitioner_id: int, first: date, last: date,
                    appointment_type_id: int | None = None) -> list[Slot]:
-    """Every slot the active templates produce from `first` to `last` (inclusive), in order.
+    """Every slot offered from `first` to `last` (inclusive), in order: the active template's
+    ranges (a replacement's template on the days it covers) and the one-off extra ranges.
 
-    Three queries whatever the span: activations, their ranges, the practitioner's types.
+    Five queries whatever the span: activations, replacements, extra ranges, template ranges,
+    the practitioner's types.
     """
     zone = ZoneInfo(practice.timezone)
     activations = db.session.scalars(select(ScheduleActivation).where(
@@ -58,41 +79,59 @@ def template_slots(*, practice, practitioner_id: int, first: date, last: date,
         ScheduleActivation.starts_on <= last,
         or_(ScheduleActivation.ends_on.is_(None), ScheduleActivation.ends_on >= first),
     ).order_by(ScheduleActivation.starts_on, ScheduleActivation.id)).all()
-    if not activations:
+    replacements = replacements_between(practice_id=practice.id, practitioner_id=practitioner_id, first=first,
+                                        last=last)
+    extras = db.session.scalars(select(ExtraRange).where(
+        ExtraRange.practice_id == practice.id, ExtraRange.practitioner_id == practitioner_id,
+        ExtraRange.day >= first, ExtraRange.day <= last)).all()
+    if not activations and not replacements and not extras:
         return []
-    ranges = db.session.scalars(select(ScheduleRange).where(
-        ScheduleRange.schedule_id.in_({a.schedule_id for a in activations}))).all()
+    schedule_ids = {a.schedule_id for a in activations} | {r.schedule_id for r in replacements}
+    ranges = db.session.scalars(select(ScheduleRange).where(ScheduleRange.schedule_id.in_(schedule_ids))).all() \
+        if schedule_ids else []
     types = {t.id: t for t in db.session.scalars(select(AppointmentType).where(
         AppointmentType.practitioner_id == practitioner_id, AppointmentType.active.is_(True)))}
     by_schedule_day: dict[tuple[int, int], list[ScheduleRange]] = {}
     for r in ranges:
         if r.appointment_type_id in types and appointment_type_id in (None, r.appointment_type_id):
             by_schedule_day.setdefault((r.schedule_id, r.weekday), []).append(r)
+    extras_by_day: dict[date, list[ExtraRange]] = {}
+    for e in extras:
+        if e.appointment_type_id in types and appointment_type_id in (None, e.appointment_type_id):
+            extras_by_day.setdefault(e.day, []).append(e)
 
     slots: list[Slot] = []
     for day in _days(first, last):
-        # The latest activation that covers the day wins (a replacement's template over the usual one).
-        active = [a for a in activations if a.starts_on <= day and (a.ends_on is None or a.ends_on >= day)]
-        if not active:
-            continue
-        for r in sorted(by_schedule_day.get((active[-1].schedule_id, day.weekday()), []), key=lambda r: r.starts):
+        # A replacement covering the day puts its template in place of the usual one; otherwise
+        # the latest activation that covers the day wins.
+        replacing = [r for r in replacements if r.covers(day)]
+        if replacing:
+            schedule_id = replacing[-1].schedule_id
+        else:
+            active = [a for a in activations if a.starts_on <= day and (a.ends_on is None or a.ends_on >= day)]
+            schedule_id = active[-1].schedule_id if active else None
+        for r in by_schedule_day.get((schedule_id, day.weekday()), []) if schedule_id else []:
             duration = timedelta(minutes=types[r.appointment_type_id].duration_minutes)
-            cursor = datetime.combine(day, r.starts)
-            end = datetime.combine(day, r.ends)
-            while cursor + duration <= end:
-                local = local_datetime(day, cursor.time(), zone)
-                if local is not None:
-                    start = local.astimezone(UTC)
-                    slots.append(Slot(start, start + duration, r.appointment_type_id, local))
-                cursor += duration
+            slots.extend(_range_slots(day, r.starts, r.ends, duration, r.appointment_type_id, zone, False))
+        for e in extras_by_day.get(day, []):
+            duration = timedelta(minutes=types[e.appointment_type_id].duration_minutes)
+            slots.extend(_range_slots(day, e.starts, e.ends, duration, e.appointment_type_id, zone, True))
     slots.sort(key=lambda s: (s.starts_at, s.appointment_type_id))
     return slots
 
 
-def busy_intervals(*, practitioner_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """The practitioner's occupied time (appointments not cancelled) overlapping [since, until)."""
+def occupying(now: datetime):
+    """The condition for an appointment that takes its time: not cancelled, and not a hold
+    whose time ran out (such a hold is released by the next booking that needs the time)."""
+    return and_(Appointment.status != AppointmentStatus.cancelled,
+                or_(Appointment.status != AppointmentStatus.held, Appointment.hold_expires_at > now))
+
+
+def busy_intervals(*, practitioner_id: int, since: datetime, until: datetime,
+                   now: datetime | None = None) -> list[tuple[datetime, datetime]]:
+    """The practitioner's occupied time overlapping [since, until)."""
     rows = db.session.execute(select(Appointment.starts_at, Appointment.ends_at).where(
-        Appointment.practitioner_id == practitioner_id, Appointment.status != AppointmentStatus.cancelled,
+        Appointment.practitioner_id == practitioner_id, occupying(now or utcnow()),
         # A lower bound on starts_at keeps the index range to the window, not the whole history:
         # no visit lasts longer than MAX_VISIT (the appointment type's own limit).
         Appointment.starts_at > since - MAX_VISIT, Appointment.starts_at < until, Appointment.ends_at > since,
@@ -115,7 +154,7 @@ def is_blocked(slot: Slot, blocks: list[Unavailability]) -> bool:
 
 def free_slots(*, practice, practitioner_id: int, first: date, last: date, appointment_type_id: int | None = None,
                now: datetime | None = None) -> list[Slot]:
-    """Template slots that are in the future, not blocked, and overlap no appointment. Five
+    """Offered slots that are in the future, not blocked, and overlap no appointment. Seven
     queries, whatever the span."""
     slots = template_slots(practice=practice, practitioner_id=practitioner_id, first=first, last=last,
                            appointment_type_id=appointment_type_id)
@@ -126,7 +165,7 @@ def free_slots(*, practice, practitioner_id: int, first: date, last: date, appoi
     blocks = unavailable_intervals(practitioner_id=practitioner_id, since=since, until=until)
     if blocks:
         slots = [s for s in slots if not is_blocked(s, blocks)]
-    busy = busy_intervals(practitioner_id=practitioner_id, since=since, until=until)
+    busy = busy_intervals(practitioner_id=practitioner_id, since=since, until=until, now=now)
     starts = [b[0] for b in busy]
     longest = max((e - s for s, e in busy), default=timedelta(0))
     free = []

@@ -1,11 +1,12 @@
 """Agenda rules: setting up types and schedules, and booking without ever double-booking."""
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -135,10 +136,22 @@ def day_appointments(*, practice, practitioner_id: int, day: date) -> list[Appoi
         .options(selectinload(Appointment.patient), selectinload(Appointment.appointment_type))))
 
 
-def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int, patient_id: int,
+def release_expired_holds(*, practitioner_id: int, starts_at: datetime, ends_at: datetime) -> None:
+    """Cancel the holds whose time ran out over [starts_at, ends_at), so their time can be
+    taken (a newcomer who never typed their code)."""
+    db.session.execute(update(Appointment).where(
+        Appointment.practitioner_id == practitioner_id, Appointment.status == AppointmentStatus.held,
+        Appointment.hold_expires_at <= utcnow(), Appointment.starts_at < ends_at,
+        Appointment.ends_at > starts_at).values(status=AppointmentStatus.cancelled, cancelled_by="system",
+                                                 cancel_reason="hold expired"))
+
+
+def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int, patient_id: int | None,
                      starts_at: datetime, actor: Actor, extra: bool = False, note: str = "",
-                     booked_by: str = "staff") -> Appointment:
-    """Book a visit. Without `extra`, the time must be a slot of the templates.
+                     booked_by: str = "staff", reason: str = "", patient_message: str = "",
+                     teleconsult_mobile: str = "", hold_until: datetime | None = None) -> Appointment:
+    """Book a visit. Without `extra`, the time must be an offered slot (templates or an extra
+    range). With `hold_until` and no patient, the time is held for a newcomer confirming by SMS.
 
     The database refuses an overlap with another visit of the practitioner (so two parallel
     bookings of one slot cannot both succeed): that becomes `Conflict`. Raises `Invalid` for a
@@ -150,9 +163,13 @@ def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int
         AppointmentType.practitioner_id == practitioner.id))
     if kind is None:
         raise NotFound()
-    patient = get_patient(practice_id=practice.id, patient_id=patient_id)
+    patient = get_patient(practice_id=practice.id, patient_id=patient_id) if patient_id is not None else None
+    if patient is None and hold_until is None:
+        raise Invalid(_("Choisissez le patient."), "patient")
     if starts_at <= utcnow():
         raise Invalid(_("Ce créneau est déjà passé."), "starts_at")
+    if kind.teleconsultation and booked_by == "patient" and not teleconsult_mobile:
+        raise Invalid(_("Une téléconsultation demande un numéro de mobile."), "teleconsult_mobile")
     if not extra:
         local_day = starts_at.astimezone(ZoneInfo(practice.timezone)).date()
         offered = template_slots(practice=practice, practitioner_id=practitioner.id, first=local_day, last=local_day,
@@ -163,10 +180,16 @@ def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int
         if is_blocked(slot, unavailable_intervals(practitioner_id=practitioner.id, since=slot.starts_at,
                                                   until=slot.ends_at)):
             raise Invalid(_("Ce créneau est bloqué (congé ou créneau fermé)."), "starts_at")
-    appointment = Appointment(practice_id=practice.id, practitioner_id=practitioner.id, appointment_type_id=kind.id,
-                              patient_id=patient.id, starts_at=starts_at,
-                              ends_at=starts_at + timedelta(minutes=kind.duration_minutes), extra=extra,
-                              note=note.strip(), booked_by=booked_by, status=AppointmentStatus.booked)
+        extra = slot.extra
+    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+    release_expired_holds(practitioner_id=practitioner.id, starts_at=starts_at, ends_at=ends_at)
+    appointment = Appointment(
+        practice_id=practice.id, practitioner_id=practitioner.id, appointment_type_id=kind.id,
+        patient_id=patient.id if patient else None, starts_at=starts_at, ends_at=ends_at, extra=extra,
+        note=note.strip(), booked_by=booked_by, reason=reason.strip()[:200], patient_message=patient_message.strip(),
+        teleconsult_mobile=teleconsult_mobile, hold_expires_at=hold_until,
+        status=AppointmentStatus.held if patient is None else AppointmentStatus.booked,
+        room_token=secrets.token_urlsafe(32) if kind.teleconsultation else None)
     db.session.add(appointment)
     try:
         db.session.flush()
@@ -175,8 +198,9 @@ def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int
         if "ex_appointment_no_overlap" in str(exc.orig):
             raise Conflict(_("Ce créneau vient d'être pris.")) from None
         raise
-    audit.record("agenda.booked", actor=actor, practice_id=practice.id, target=appointment,
-                 details={"patient_id": patient.id, "starts_at": starts_at.isoformat()})
+    audit.record("agenda.held" if patient is None else "agenda.booked", actor=actor, practice_id=practice.id,
+                 target=appointment, details={"patient_id": patient.id if patient else None,
+                                              "starts_at": starts_at.isoformat()})
     return appointment
 
 

@@ -38,6 +38,7 @@ AUDIT_ACTION = {
     "agenda.bulk_cancelled": _l("Annulation groupée"),
     "agenda.cancelled": _l("Rendez-vous annulé"),
     "agenda.days_off": _l("Congés posés"),
+    "agenda.held": _l("Créneau retenu pour un nouveau patient"),
     "agenda.no_show": _l("Absence injustifiée notée"),
     "agenda.reopened": _l("Créneaux rouverts"),
     "agenda.schedule_activated": _l("Emploi du temps activé"),

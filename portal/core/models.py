@@ -1,9 +1,9 @@
 """Practices, their locations and practitioners, and the audit log."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import PracticeOwned, Timestamped, UTCDateTime, utcnow
@@ -76,6 +76,12 @@ class Practitioner(PracticeOwned, db.Model):
     last_name: Mapped[str] = mapped_column(String(80))
     initials: Mapped[str] = mapped_column(String(6), default="")
     specialty: Mapped[str] = mapped_column(String(120), default="")
+    diplomas: Mapped[str] = mapped_column(Text, default="")
+    # An identity photo for the booking page, re-encoded as JPEG (invariant 7), a few KB.
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Online booking offers slots up to this date; the nightly job moves it (seed 004's
+    # rolling planning), so a day appears at once for every patient, never half-computed.
+    booking_open_until: Mapped[date | None] = mapped_column(Date)
     # Seed 000: a practitioner may choose not to appear in the patient application.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     staff_user_id: Mapped[int | None] = mapped_column(

@@ -87,13 +87,17 @@ class SmtpMail:
         self.sender = sender
         self.timeout = timeout
 
-    def send(self, to: str, subject: str, body: str) -> str:
+    def send(self, to: str, subject: str, body: str, attachment: tuple[str, str, bytes] | None = None) -> str:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = subject
         msg["Message-ID"] = make_msgid(domain="sourire")
         msg.set_content(body)
+        if attachment is not None:
+            name, mime, data = attachment
+            maintype, _slash, subtype = mime.partition("/")
+            msg.add_attachment(data, maintype=maintype, subtype=subtype.split(";")[0], filename=name)
         try:
             if self.implicit_tls:
                 client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,

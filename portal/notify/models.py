@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core.db import Timestamped, UTCDateTime
+from portal.core.db import PracticeOwned, Timestamped, UTCDateTime
 from portal.extensions import db
 
 
@@ -53,7 +53,25 @@ class OutboxMessage(Timestamped, db.Model):
     sealed_secret: Mapped[str | None] = mapped_column(Text)
     # When a worker took the message: a claim older than a few minutes is a worker that died.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One file sent with an e-mail (an appointment's .ics), kept with the message so a retry
+    # sends the same bytes.
+    attachment_name: Mapped[str] = mapped_column(String(120), default="")
+    attachment_type: Mapped[str] = mapped_column(String(80), default="")
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     @property
     def shown_body(self) -> str:
         return self.body.replace(SECRET_MARK, SECRET_SHOWN)
+
+
+class PatientNotice(PracticeOwned, Timestamped, db.Model):
+    """A notice in the patient space (a cancelled visit, a freed slot taken…): read on the home
+    page until dismissed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    # Same idea as the outbox key: a retried job never shows a notice twice.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,7 +24,8 @@ STALE_CLAIM = timedelta(minutes=10)
 log = logging.getLogger(__name__)
 
 
-def _queue(*, practice_id, channel, key, category, recipient, subject, body, secret) -> OutboxMessage:
+def _queue(*, practice_id, channel, key, category, recipient, subject, body, secret,
+           attachment: tuple[str, str, bytes] | None = None) -> OutboxMessage:
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
@@ -33,6 +34,8 @@ def _queue(*, practice_id, channel, key, category, recipient, subject, body, sec
     values = {"practice_id": practice_id, "channel": channel, "key": key, "category": category,
               "recipient": recipient, "subject": subject, "body": body, "status": OutboxStatus.queued,
               "sealed_secret": seal(secret) if secret is not None else None}
+    if attachment is not None:
+        values.update(attachment_name=attachment[0], attachment_type=attachment[1], attachment=attachment[2])
     if channel is Channel.sms:
         cost = sms_cost(body.replace(SECRET_MARK, secret or ""))  # the cost of what is really sent
         values.update(segments=cost.segments, encoding=cost.encoding)
@@ -60,10 +63,21 @@ def queue_sms(*, practice_id: int | None, to: str, body: str, key: str, category
 
 
 def queue_email(*, practice_id: int | None, to: str, subject: str, body: str, key: str,
-                category: str, secret: str | None = None) -> OutboxMessage:
-    """Store an e-mail and schedule its delivery. Idempotent on `key`. `secret` as for SMS."""
+                category: str, secret: str | None = None,
+                attachment: tuple[str, str, bytes] | None = None) -> OutboxMessage:
+    """Store an e-mail and schedule its delivery. Idempotent on `key`. `secret` as for SMS;
+    `attachment` is (file name, MIME type, bytes), an appointment's .ics for instance."""
     return _queue(practice_id=practice_id, channel=Channel.email, key=key, category=category,
-                  recipient=to, subject=subject, body=body, secret=secret)
+                  recipient=to, subject=subject, body=body, secret=secret, attachment=attachment)
+
+
+def queue_notice(*, practice_id: int, patient_id: int, text: str, key: str, category: str) -> None:
+    """A notice in the patient space (shown on the home page until read). Idempotent on `key`."""
+    from portal.notify.models import PatientNotice
+
+    db.session.execute(insert_or_ignore(PatientNotice, {
+        "practice_id": practice_id, "patient_id": patient_id, "text": text, "key": key, "category": category,
+        "created_at": utcnow()}, [PatientNotice.key]))
 
 
 def delivery_text(message: OutboxMessage) -> str:
@@ -123,7 +137,9 @@ def deliver(message: OutboxMessage) -> None:
             ref = backend.send(message.recipient, text) if backend else None
         else:
             backend = mail_backend()
-            ref = backend.send(message.recipient, message.subject, text) if backend else None
+            attachment = ((message.attachment_name, message.attachment_type, message.attachment)
+                          if message.attachment_name else None)
+            ref = backend.send(message.recipient, message.subject, text, attachment) if backend else None
     except Exception as exc:  # any failure is shown to staff, never a row stuck in "sending"
         message.status = OutboxStatus.failed
         message.last_error = str(exc)[:2000] or type(exc).__name__

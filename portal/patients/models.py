@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import PracticeOwned, Timestamped, UTCDateTime, utcnow
@@ -55,6 +55,7 @@ class Patient(PracticeOwned, Timestamped, db.Model):
     )
     # Seed 000, RGPD: the patient asked that nothing of theirs be shared online.
     do_not_share_online: Mapped[bool] = mapped_column(Boolean, default=False)
+    remarks: Mapped[str] = mapped_column(Text, default="")  # staff's remarks, shown on the planning
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     practice: Mapped[Practice] = relationship()
