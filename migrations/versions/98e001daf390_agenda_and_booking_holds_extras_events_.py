@@ -289,7 +289,7 @@ def upgrade():
                existing_type=sa.INTEGER(),
                nullable=True)
         batch_op.create_unique_constraint(batch_op.f('uq_appointment_room_token'), ['room_token'])
-        batch_op.create_check_constraint('patient', "patient_id IS NOT NULL OR status = 'held'")
+        batch_op.create_check_constraint('patient', "patient_id IS NOT NULL OR status IN ('held', 'cancelled')")
 
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('attachment_name', sa.String(length=120), nullable=False, server_default=sa.text("''")))

@@ -90,7 +90,7 @@ class Appointment(PracticeOwned, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id", ondelete="CASCADE"))
     appointment_type_id: Mapped[int] = mapped_column(ForeignKey("appointment_type.id", ondelete="RESTRICT"))
-    # Empty only while held for a newcomer who has not confirmed yet.
+    # Empty only while held for a newcomer who has not confirmed yet (or once that hold ran out).
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -110,9 +110,10 @@ class Appointment(PracticeOwned, Timestamped, db.Model):
 
     appointment_type: Mapped[AppointmentType] = relationship()
     patient: Mapped[Patient | None] = relationship()
+    practitioner: Mapped[Practitioner] = relationship()
 
     __table_args__ = (CheckConstraint("starts_at < ends_at", name="order"),
-                      CheckConstraint("patient_id IS NOT NULL OR status = 'held'", name="patient"),
+                      CheckConstraint("patient_id IS NOT NULL OR status IN ('held', 'cancelled')", name="patient"),
                       Index("ix_appointment_practitioner_time", "practitioner_id", "starts_at"))
 
 

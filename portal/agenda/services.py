@@ -21,7 +21,7 @@ from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.models import Practitioner
 from portal.extensions import db
 from portal.patients.models import Patient
-from portal.patients.services import get_patient
+from portal.patients.services import get_patient, patient_contact
 
 
 def get_practitioner(*, practice_id: int, practitioner_id: int) -> Practitioner:
@@ -369,12 +369,18 @@ def appointments_to_cancel(*, practice, practitioner_id: int, first: date, last:
     return rows
 
 
-def _contact(patient) -> tuple[str | None, str]:
-    """Where to reach a patient: their own mobile and e-mail, else a responsible's."""
-    people = [patient, *patient.responsibles_in_order]
-    mobile = next((p.mobile for p in people if p.mobile), None)
-    email = next((p.email for p in people if p.email), "")
-    return mobile, email
+_contact = patient_contact
+
+
+def room_url(appointment: Appointment) -> str | None:
+    """The teleconsultation's video room (the practice's video server + the appointment's
+    unguessable token), or None for a visit at the practice."""
+    if not appointment.room_token:
+        return None
+    from portal.booking.services import settings_for
+
+    base = settings_for(appointment.practice_id).video_base_url.rstrip("/")
+    return f"{base}/sourire-{appointment.room_token}"
 
 
 def cancellation_text(practice, appointment: Appointment, message: str) -> str:

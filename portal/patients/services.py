@@ -45,6 +45,27 @@ def patient_for_account(account, patient_id: int) -> Patient:
     raise NotFound()
 
 
+def patient_contact(patient: Patient) -> tuple[str | None, str]:
+    """Where to reach a patient: their own mobile and e-mail, else a responsible's."""
+    people = [patient, *patient.responsibles_in_order]
+    mobile = next((p.mobile for p in people if p.mobile), None)
+    email = next((p.email for p in people if p.email), "")
+    return mobile, email
+
+
+def patient_contacts(patient: Patient) -> list[str]:
+    """Every mobile and e-mail on the file (the patient's and the responsibles'), normalised."""
+    people = [patient, *patient.responsibles]
+    return [v for p in people for v in (p.mobile, (p.email or "").lower()) if v]
+
+
+def next_number(practice_id: int) -> str:
+    """A file number for a patient created here (online booking, the desk): one above the
+    largest numeric number of the practice. The unique (practice, number) index settles races."""
+    numbers = db.session.scalars(select(Patient.number).where(Patient.practice_id == practice_id)).all()
+    return str(max((int(n) for n in numbers if n.isdigit()), default=0) + 1)
+
+
 def get_patient(*, practice_id: int, patient_id: int) -> Patient:
     """A patient of the practice, or `NotFound`."""
     patient = db.session.scalar(select(Patient).where(Patient.id == patient_id, Patient.practice_id == practice_id))
