@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.agenda import services as agenda
-from portal.booking import bp, services
+from portal.booking import bp, confirmations, newcomers, services
 from portal.booking.forms import AccountBookingForm, CancelForm, CodeForm, NewcomerForm, ResendForm
 from portal.core.auth import public
 from portal.core.db import commit, utcnow
@@ -131,7 +131,7 @@ def book(slug):
             commit()
             session[BOOKED] = appointment.id
             return redirect(url_for("booking.booked", slug=slug), code=303)
-        booking_request, token = services.start_newcomer_booking(
+        booking_request, token = newcomers.start_newcomer_booking(
             practice=practice, practitioner_id=practitioner.id, type_id=kind.id, starts_at=starts_at,
             last_name=form.last_name.data, first_name=form.first_name.data, birth_date=form.birth_date.data,
             mobile=form.mobile.data, email=form.email.data, reason=form.reason.data or "",
@@ -154,7 +154,7 @@ def book(slug):
 
 def _pending(practice):
     try:
-        return services.request_by_token(practice, session.get(PENDING))
+        return newcomers.request_by_token(practice, session.get(PENDING))
     except NotFound:
         return None
 
@@ -180,7 +180,7 @@ def confirm(slug):
     if request.method == "GET" or not form.validate_on_submit():
         return _confirm_page(practice, booking_request, form, status=422 if request.method == "POST" else 200)
     try:
-        appointment = services.confirm_newcomer(practice, booking_request, form.code.data, actor=current_actor())
+        appointment = newcomers.confirm_newcomer(practice, booking_request, form.code.data, actor=current_actor())
         commit()
     except Conflict as exc:
         db.session.rollback()  # the request is over; nothing of it to keep
@@ -205,7 +205,7 @@ def resend(slug):
         return refused(_("Aucune réservation en attente de confirmation : choisissez un créneau."),
                        "booking.page", slug=slug)
     try:
-        services.resend_newcomer_code(practice, booking_request, actor=current_actor())
+        newcomers.resend_newcomer_code(practice, booking_request, actor=current_actor())
         commit()
     except DomainError as exc:
         return refused(exc.message, "booking.confirm", slug=slug)
@@ -226,8 +226,8 @@ def booked(slug):
     return render("booking/booked.html", practice=practice, appointment=appointment,
                   local=appointment.starts_at.astimezone(ZoneInfo(practice.timezone)),
                   room=agenda.room_url(appointment), signed_in=_signed_in(practice),
-                  can_cancel=services.can_cancel_online(appointment),
-                  cancel_token=services.cancel_token(appointment))
+                  can_cancel=confirmations.can_cancel_online(appointment),
+                  cancel_token=confirmations.cancel_token(appointment))
 
 
 @bp.route("/cabinet/<slug>/rendez-vous/annuler/<token>", methods=["GET", "POST"])
@@ -236,7 +236,7 @@ def booked(slug):
 def cancel_by_link(slug, token):
     practice = _practice(slug)
     try:
-        appointment = services.appointment_for_cancel_token(practice, token)
+        appointment = confirmations.appointment_for_cancel_token(practice, token)
     except NotFound:
         abort(404)
     form = CancelForm()
@@ -244,7 +244,7 @@ def cancel_by_link(slug, token):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.cancel_online(appointment, reason=form.reason.data, actor=current_actor())
+                confirmations.cancel_online(appointment, reason=form.reason.data, actor=current_actor())
                 commit()
                 return done(_("Votre rendez-vous est annulé. Un e-mail de confirmation vous est envoyé."),
                             "booking.page", slug=slug)
@@ -253,5 +253,5 @@ def cancel_by_link(slug, token):
         status = 422
     return render("booking/cancel.html", status=status, practice=practice, appointment=appointment, form=form,
                   local=appointment.starts_at.astimezone(ZoneInfo(practice.timezone)),
-                  deadline=services.cancel_deadline(appointment).astimezone(ZoneInfo(practice.timezone)),
-                  can_cancel=services.can_cancel_online(appointment), now=utcnow())
+                  deadline=confirmations.cancel_deadline(appointment).astimezone(ZoneInfo(practice.timezone)),
+                  can_cancel=confirmations.can_cancel_online(appointment), now=utcnow())

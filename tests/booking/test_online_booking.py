@@ -19,7 +19,7 @@ from portal.core.db import commit
 from portal.notify.models import OutboxMessage
 from portal.notify.services import delivery_text
 from portal.patients.models import Patient
-from tests.agenda.conftest import OPERATOR, week  # noqa: F401  (the fixture)
+from tests.agenda.conftest import OPERATOR
 from tests.agenda.test_booking import MONDAY, slots_on
 from tests.conftest import csrf_from
 from tests.factories import outbox
@@ -330,3 +330,12 @@ def test_the_code_sms_goes_through_the_outbox_once(client, online, db):
         ask(client, online, slots_on(online)[0])
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.category == "booking_code")) == 1
+
+
+def test_a_cancellation_link_works_only_under_its_own_practice(client, online, make_practice, db):
+    link = _booked(client, online, slots_on(online)[0])
+    token = link.rsplit("/", 1)[1]
+    other = make_practice()
+    other.options = {"booking": True}
+    commit()
+    assert client.get(f"/cabinet/{other.slug}/rendez-vous/annuler/{token}").status_code == 404
