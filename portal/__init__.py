@@ -72,8 +72,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from portal.accounts.cli import staff_cli
+    from portal.booking.cli import booking_cli
     from portal.core.cli import practice_cli
     from portal.demo.cli import demo_cli
+    from portal.notify.cli import notify_cli
 
-    for group in (practice_cli, staff_cli, demo_cli):
+    for group in (practice_cli, staff_cli, demo_cli, booking_cli, notify_cli):
         app.cli.add_command(group)

@@ -31,8 +31,8 @@ from portal.core.audit import Actor
 from portal.core.db import commit, utcnow
 from portal.core.services import add_practitioner
 from portal.extensions import db
-from portal.notify.models import OutboxMessage
-from portal.notify.services import queue_sms
+from portal.notify.models import OutboxMessage, PatientNotice
+from portal.notify.services import queue_notice, queue_sms
 from portal.patients.models import Patient
 from tests.conftest import Auth, csrf_from
 
@@ -50,6 +50,7 @@ class Tenant:
     passkeys: list = field(default_factory=list)    # one passkey id per account
     appointment: int = 0
     block: int = 0
+    notices: list = field(default_factory=list)  # one patient-space notice per family
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -84,7 +85,12 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                 ends_at=soon + timedelta(hours=3), actor=Actor.operator()).id
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
+    for i, (_phone, kids) in enumerate(t.families):
+        queue_notice(practice_id=practice.id, patient_id=kids[0].id, text=f"Avis {tag}{i}", key=f"tenancy-{tag}{i}",
+                     category="manual")
     commit()
+    t.notices = [n.id for n in db.session.scalars(select(PatientNotice).where(PatientNotice.practice_id == practice.id)
+                                                  .order_by(PatientNotice.id))]
     t.markers = ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
                  + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
                  + [f"Clé {tag}{acc}" for acc in t.accounts])
@@ -109,6 +115,8 @@ def snapshot(t: Tenant, db) -> dict:
             Unavailability.practice_id == t.practice.id))),
         "passkeys": sorted(db.session.scalars(select(PatientPasskey.id).where(
             PatientPasskey.practice_id == t.practice.id))),
+        "notices": [(n.id, n.read_at) for n in db.session.scalars(
+            select(PatientNotice).where(PatientNotice.practice_id == t.practice.id).order_by(PatientNotice.id))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }
@@ -138,6 +146,11 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         if principal[0] == "patient":  # another family's passkey in the same practice
             values += [pk for acc, pk in zip(mine.accounts, mine.passkeys, strict=True)
                        if acc != mine.account_by_phone[principal[1]]]
+        return values
+    if arg == "notice_id":
+        values = list(other.notices)
+        if principal[0] == "patient":  # another family's notice in the same practice
+            values += [n for (phone, _kids), n in zip(mine.families, mine.notices, strict=True) if phone != principal[1]]
         return values
     if arg == "token":
         # Signed or random secrets, not ids: each is tested against other practices in its own tests.

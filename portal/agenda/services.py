@@ -404,9 +404,10 @@ def cancellation_preview(practice, appointments: list[Appointment], message: str
 
 def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send_sms: bool, block: bool,
                 actor: Actor) -> int:
-    """Cancel every visit, tell each patient once (e-mail, and SMS if asked) through the outbox,
-    and optionally block the freed time. Returns how many visits were cancelled."""
-    from portal.notify.services import queue_email, queue_sms
+    """Cancel every visit, tell each patient once (e-mail, SMS if asked, and a notice in the
+    patient space) through the outbox, and optionally block the freed time. Returns how many
+    visits were cancelled."""
+    from portal.notify.services import queue_email, queue_notice, queue_sms
 
     if not message.strip():
         raise Invalid(_("Écrivez le message envoyé aux patients."), "message")
@@ -420,6 +421,9 @@ def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send
         if send_sms and mobile:
             queue_sms(practice_id=practice.id, to=mobile, body=text, key=f"bulk_cancel:{appointment.id}:sms",
                       category="cancellation")
+        queue_notice(practice_id=practice.id, patient_id=appointment.patient_id, text=text,
+                     key=f"bulk_cancel:{appointment.id}", category="cancellation")
+        appointment.cancelled_by, appointment.cancel_reason = "staff", message.strip()[:200]
         if block:
             db.session.add(Unavailability(practice_id=practice.id, practitioner_id=appointment.practitioner_id,
                                           kind=UnavailabilityKind.block, starts_at=appointment.starts_at,

@@ -22,3 +22,13 @@ def deliver_message(message_id: int) -> str:
         raise
     commit()
     return msg.status.value
+
+
+@job
+def send_reminders() -> int:
+    """Periodic (cron.py): queue the reminders now due."""
+    from portal.notify.reminders import send_due_reminders
+
+    count = send_due_reminders()
+    commit()
+    return count

@@ -184,3 +184,23 @@ def list_messages(*, practice_id: int, channel: Channel | None = None, status: O
     if before_id:
         q = q.where(OutboxMessage.id < before_id)
     return list(db.session.scalars(q.order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def unread_notices(*, patient_ids: list[int]) -> list:
+    """The patient-space notices not yet dismissed, newest first."""
+    from portal.notify.models import PatientNotice
+
+    return list(db.session.scalars(select(PatientNotice).where(
+        PatientNotice.patient_id.in_(patient_ids), PatientNotice.read_at.is_(None))
+        .order_by(PatientNotice.created_at.desc(), PatientNotice.id.desc())))
+
+
+def mark_notice_read(*, patient_ids: list[int], notice_id: int) -> None:
+    """Dismiss one of these patients' notices; `NotFound` for anyone else's."""
+    from portal.core.errors import NotFound
+    from portal.notify.models import PatientNotice
+
+    done = db.session.execute(update(PatientNotice).where(
+        PatientNotice.id == notice_id, PatientNotice.patient_id.in_(patient_ids)).values(read_at=utcnow())).rowcount
+    if done != 1:
+        raise NotFound()

@@ -1,14 +1,21 @@
-"""Home, the menu, switching between the patients linked to one number, own password."""
+"""Home (with notices), my appointments (cancel online, add to a calendar), the menu, switching
+between the patients linked to one number, own password and passkeys."""
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, request, url_for
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from portal.accounts import passkeys, patient_signin
 from portal.accounts.forms import ChangePasswordForm, ConfirmForm
-from portal.agenda import services as agenda
+from portal.agenda import ics, services as agenda
+from portal.booking import confirmations
+from portal.booking.forms import CancelForm
+from portal.notify import services as notify
 from portal.core.auth import module_required, patient_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
@@ -24,7 +31,8 @@ def home():
     upcoming = []
     if g.practice.module_on("appointments"):
         upcoming, _history, _missed = agenda.patient_appointments(patient=g.patient)
-    return render("space/home.html", next_visit=upcoming[0] if upcoming else None)
+    return render("space/home.html", next_visit=upcoming[0] if upcoming else None,
+                  notices=notify.unread_notices(patient_ids=[g.patient.id]), confirm=ConfirmForm())
 
 
 @bp.route("/rendez-vous")
@@ -32,7 +40,10 @@ def home():
 @module_required("appointments")
 def appointments():
     upcoming, history, missed = agenda.patient_appointments(patient=g.patient)
-    return render("space/appointments.html", upcoming=upcoming, history=history, missed=missed)
+    return render("space/appointments.html", upcoming=upcoming, history=history, missed=missed,
+                  can_cancel={a.id for a in upcoming if confirmations.can_cancel_online(a)},
+                  rooms={a.id: agenda.room_url(a) for a in upcoming if a.room_token}, now=utcnow(),
+                  timedelta=timedelta)
 
 
 @bp.route("/menu")
@@ -126,3 +137,52 @@ def passkey_remove(passkey_id: int):
         passkeys.remove_passkey(current_user, passkey_id, actor=current_actor())
         commit()
     return done(_("Clé d'accès supprimée."), "space.passkeys_page")
+
+
+def _my_upcoming(appointment_id: int):
+    """One of the current patient's upcoming visits, or 404 (any other id)."""
+    upcoming, _history, _missed = agenda.patient_appointments(patient=g.patient)
+    found = next((a for a in upcoming if a.id == appointment_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/annuler", methods=["GET", "POST"])
+@patient_required
+@module_required("appointments")
+def cancel_appointment(appointment_id: int):
+    appointment = _my_upcoming(appointment_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            confirmations.cancel_online(appointment, reason=form.reason.data, actor=current_actor())
+            commit()
+            return done(_("Le rendez-vous est annulé. Un e-mail de confirmation vous est envoyé."), "space.appointments")
+        except DomainError as exc:
+            form_errors_from(exc, form)
+    zone = ZoneInfo(g.practice.timezone)
+    return render("space/cancel.html", status=422 if form.is_submitted() else 200, appointment=appointment,
+                  form=form, local=appointment.starts_at.astimezone(zone),
+                  deadline=confirmations.cancel_deadline(appointment).astimezone(zone),
+                  can_cancel=confirmations.can_cancel_online(appointment))
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/agenda.ics")
+@patient_required
+@module_required("appointments")
+def appointment_ics(appointment_id: int):
+    appointment = _my_upcoming(appointment_id)
+    body = ics.appointment_ics(appointment, g.practice, room_url=agenda.room_url(appointment))
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="rendez-vous-{appointment.id}.ics"'})
+
+
+@bp.route("/avis/<int:notice_id>/lu", methods=["POST"])
+@patient_required
+def notice_read(notice_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    notify.mark_notice_read(patient_ids=[p.id for p in g.patients], notice_id=notice_id)
+    commit()
+    return done(_("Avis masqué."), "space.home")

@@ -47,6 +47,12 @@ def test_cancel_a_morning_in_bulk(auth, client, week, make_patient, make_staff, 
     assert "09:00" not in free and "10:20" not in free and "09:20" in free
     client.post("/console/agenda/annulation", data={**data, "action": "confirm"})
     assert len(factories.outbox(category="cancellation")) == 4
+    # and a notice in each patient's space, once
+    from portal.notify.models import PatientNotice
+
+    notices = db.session.scalars(select(PatientNotice)).all()
+    assert sorted(n.patient_id for n in notices) == sorted([kids[0].id, kids[1].id])
+    assert all("Le docteur est souffrant" in n.text for n in notices)
 
 
 def test_bad_ranges_are_said_in_place(auth, client, week, make_staff):

@@ -1,0 +1,17 @@
+"""Periodic jobs, for RQ's cron scheduler: `rq cron cron.py --url $REDIS_URL`, next to
+`python worker.py` (which runs what this enqueues). Times are UTC.
+
+Without Redis (the demo), run them from the system's cron instead:
+`flask notify send-reminders` every 15 minutes and `flask booking extend-window` nightly.
+"""
+import os
+
+from rq import cron
+
+from portal.booking.jobs import extend_booking_windows
+from portal.notify.jobs import send_reminders
+
+QUEUE = os.environ.get("RQ_QUEUE", "sourire")  # the app reads the same setting
+
+cron.register(send_reminders, queue_name=QUEUE, interval=15 * 60)
+cron.register(extend_booking_windows, queue_name=QUEUE, cron="5 1 * * *")

@@ -1,0 +1,18 @@
+"""`flask notify ...`: reminders, for a system cron when RQ's is not used."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from portal.core.db import commit
+from portal.notify.reminders import send_due_reminders
+
+notify_cli = AppGroup("notify", help="Messages: appointment reminders.")
+
+
+@notify_cli.command("send-reminders")
+def send_reminders():
+    """Queue the reminder e-mail of every visit starting within 48 hours (each sent once)."""
+    count = send_due_reminders()
+    commit()
+    click.echo(f"{count} reminder(s) queued")

@@ -1,0 +1,68 @@
+"""The periodic work: reminders 48 h before, the nightly window, and RQ's cron file."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import time_machine
+from redis import Redis
+
+from portal.agenda import services as agenda
+from portal.core.db import commit
+from portal.notify.reminders import send_due_reminders
+from tests.agenda.conftest import OPERATOR
+from tests.agenda.test_booking import slots_on
+from tests.factories import outbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_one_reminder_48_hours_before_and_only_once(week, make_patient, db):
+    early = make_patient(week.practice, email="early@example.com")
+    late = make_patient(week.practice, email="late@example.com")
+    slots = slots_on(week)
+    with time_machine.travel(slots[0].starts_at - timedelta(days=6)):
+        visit = agenda.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                        appointment_type_id=week.type.id, patient_id=early.id,
+                                        starts_at=slots[0].starts_at, actor=OPERATOR)
+        commit()
+        assert send_due_reminders() == 0  # not due yet
+    with time_machine.travel(slots[1].starts_at - timedelta(hours=20)):
+        agenda.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                appointment_type_id=week.type.id, patient_id=late.id, starts_at=slots[1].starts_at,
+                                actor=OPERATOR)  # booked 20 h before: its confirmation is enough
+        commit()
+    with time_machine.travel(slots[0].starts_at - timedelta(hours=47)):
+        assert send_due_reminders() == 1
+        commit()
+        assert send_due_reminders() == 0  # a second sweep sends nothing more
+        commit()
+    mails = outbox("early@example.com", "reminder")
+    assert len(mails) == 1 and "Rappel" in mails[0].body and "09:00" in mails[0].body
+    assert outbox("late@example.com", "reminder") == []
+    # moved: a reminder for the new time
+    visit.starts_at, visit.ends_at = slots[3].starts_at, slots[3].ends_at
+    commit()
+    with time_machine.travel(slots[0].starts_at - timedelta(hours=46)):
+        assert send_due_reminders() == 1
+
+
+def test_the_cli_commands(app, week, db):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["booking", "extend-window", "--date", "2030-01-01"])
+    assert result.exit_code == 0 and "moved" in result.output
+    db.session.refresh(week.practitioner)
+    assert str(week.practitioner.booking_open_until) == "2030-04-01"  # + 90 days
+    result = runner.invoke(args=["booking", "extend-window", "--date", "janvier"])
+    assert result.exit_code != 0 and "janvier" in result.output  # a clear error, no traceback
+    result = runner.invoke(args=["notify", "send-reminders"])
+    assert result.exit_code == 0 and "reminder(s) queued" in result.output
+
+
+def test_rq_cron_loads_both_periodic_jobs(app):
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]))
+    scheduler.load_config_from_file(str(ROOT / "cron.py"))
+    names = sorted(j.func.__name__ for j in scheduler.get_jobs())
+    assert names == ["extend_booking_windows", "send_reminders"]
