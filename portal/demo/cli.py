@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import StaffUser
 from portal.core.db import commit
-from portal.demo.data import DEMO_PASSWORD, DEMO_PHONE, FAMILY, STAFF, demo_practice, load_demo
+from portal.demo.data import DEMO_PASSWORD, DEMO_PHONE, DEMO_SLUG, FAMILY, STAFF, demo_practice, load_demo
 from portal.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for trying Sourire.")
@@ -32,6 +32,7 @@ Sourire demo — {base}
 {chr(10).join(f'      {last} {first}, born {born:%d/%m/%Y}' for _, last, first, _, born, _, _ in FAMILY)}
     the SMS code is printed in this terminal (the console's "Messages envoyés" lists the SMS with
     its code masked: staff never see a sign-in code).
+  Online booking: {base}/cabinet/{DEMO_SLUG}/rendez-vous  (a newcomer's SMS code is printed here too)
   Staff console : {base}/console  (password {DEMO_PASSWORD})
 {chr(10).join(f'    {role.value:<12} {email}' for email, role, _, _ in STAFF)}
     authenticator code, from this folder in another terminal:

@@ -42,12 +42,17 @@ def _demo_week(practitioner, actor) -> None:
     control = agenda.add_appointment_type(practitioner=practitioner, name="Contrôle", code="CONT",
                                           duration_minutes=20, actor=actor, online=True)
     first = agenda.add_appointment_type(practitioner=practitioner, name="Première consultation", code="RV1A",
-                                        duration_minutes=40, actor=actor, new_patients=True, online=True)
+                                        duration_minutes=40, actor=actor, new_patients=True, online=True,
+                                        booking_message="Apportez la carte Vitale et les radios récentes.",
+                                        carte_vitale=True)
+    tele = agenda.add_appointment_type(practitioner=practitioner, name="Téléconsultation de suivi", code="TCS",
+                                       duration_minutes=15, actor=actor, online=True, teleconsultation=True)
     week = agenda.create_schedule(practitioner=practitioner, name="Semaine type", actor=actor)
     for weekday in (0, 1, 3, 4):
         agenda.add_range(week, weekday=weekday, starts=time(9), ends=time(12), appointment_type=control, actor=actor)
         agenda.add_range(week, weekday=weekday, starts=time(14), ends=time(16), appointment_type=first, actor=actor)
     agenda.add_range(week, weekday=2, starts=time(8, 30), ends=time(12, 30), appointment_type=control, actor=actor)
+    agenda.add_range(week, weekday=2, starts=time(14), ends=time(15), appointment_type=tele, actor=actor)
     agenda.activate_schedule(week, starts_on=utcnow().date(), ends_on=None, actor=actor)
 
 
@@ -91,4 +96,26 @@ def load_demo(*, extra_patients: int = 60, seed: int = 7) -> dict:
                        first_name=rng.choice(FIRST), sex=rng.choice("FM"), birth_date=born,
                        mobile=f"07{rng.randint(50000000, 89999999)}", file_status=rng.choice(list(FileStatus)),
                        actor=actor, audit_it=False)
+    _demo_booking(practice)
     return {"practice": practice, "totp": secrets_by_email}
+
+
+def _demo_booking(practice) -> None:
+    """Online booking switched on, with the practice's page filled in (seed 004's settings)."""
+    from portal.booking.models import VisitReason
+    from portal.booking.services import extend_windows, settings_for
+
+    practice.options = {**(practice.options or {}), "booking": True}
+    settings = settings_for(practice.id)
+    settings.specialties = "Orthodontiste\nSpécialiste qualifié en orthopédie dento-faciale"
+    settings.payment_methods = "Carte bancaire\nChèque\nEspèces"
+    settings.transport = "Bus ligne 4, arrêt Mairie\nParking gratuit devant le cabinet"
+    settings.floor, settings.lift, settings.disabled_access = "Rez-de-chaussée", False, True
+    settings.convention = "Conventionné secteur 1"
+    settings.visit_kinds = "Visites au cabinet sur rendez-vous pris en ligne ou au secrétariat."
+    settings.secretariat_phone = practice.phone
+    for i, label in enumerate(["Première consultation", "Contrôle de l'appareil", "Appareil cassé ou gênant",
+                               "Visite par téléconsultation"]):
+        db.session.add(VisitReason(practice_id=practice.id, label=label, position=i))
+    db.session.flush()
+    extend_windows()
