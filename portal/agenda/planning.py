@@ -19,9 +19,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.agenda.availability import MAX_VISIT, Slot, is_blocked, occupying, template_slots
-from portal.agenda.models import (Appointment, AppointmentStatus, CalendarEvent, Unavailability,
-                                  UnavailabilityKind)
-from portal.agenda.services import day_bounds
+from portal.agenda.models import Appointment, AppointmentStatus, CalendarEvent, Unavailability, UnavailabilityKind
+from portal.agenda.services import day_bounds, get_practitioner
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.db import utcnow
@@ -280,8 +279,6 @@ def get_event(*, practice_id: int, event_id: int) -> CalendarEvent:
 
 def _checked(*, practice, practitioner_id: int | None, starts_on: date, ends_on: date, starts: time | None,
              ends: time | None, title: str, color: str) -> dict:
-    from portal.agenda.services import get_practitioner
-
     if practitioner_id is not None:
         get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
     title = (title or "").strip()

@@ -151,6 +151,8 @@ def reopen_holiday(unavailability_id: int):
 
 
 def _save_event(event=None):
+    # The right first: someone who may not change events gets a 403, not a form's errors.
+    _require_manage(request.form.get("practitioner_id", type=int) or None)
     team = _visible_team()
     form = _event_form(team)
     day = _day_arg()
@@ -158,10 +160,10 @@ def _save_event(event=None):
     if not form.validate_on_submit():
         return _week(shown, day, form=form, editing=event, status=422)
     practitioner_id = form.practitioner_id.data or None
-    _require_manage(practitioner_id)
-    values = dict(practice=g.practice, practitioner_id=practitioner_id, starts_on=form.starts_on.data,
-                  ends_on=form.ends_on.data, starts=form.starts.data, ends=form.ends.data, title=form.title.data,
-                  details=form.details.data or "", color=form.color.data, actor=current_actor())
+    values = {"practice": g.practice, "practitioner_id": practitioner_id, "starts_on": form.starts_on.data,
+              "ends_on": form.ends_on.data, "starts": form.starts.data, "ends": form.ends.data,
+              "title": form.title.data, "details": form.details.data or "", "color": form.color.data,
+              "actor": current_actor()}
     try:
         saved = planning.edit_event(event, **values) if event else planning.add_event(**values)
     except DomainError as exc:

@@ -20,8 +20,8 @@ from tests.notify.test_messages_page import parse
 
 
 def add(week, **kw):
-    values = dict(practice=week.practice, practitioner_id=week.practitioner.id, starts_on=MONDAY, ends_on=MONDAY,
-                  title="Réunion d'équipe", actor=OPERATOR)
+    values = {"practice": week.practice, "practitioner_id": week.practitioner.id, "starts_on": MONDAY,
+              "ends_on": MONDAY, "title": "Réunion d'équipe", "actor": OPERATOR}
     return planning.add_event(**{**values, **kw})
 
 
