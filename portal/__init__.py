@@ -58,7 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     # Importing the view modules attaches their routes to each package's blueprint.
     from portal.accounts import bp as accounts_bp, views_patient, views_staff  # noqa: F401
-    from portal.agenda import bp as agenda_bp, views as agenda_views, views_bulk, views_settings  # noqa: F401
+    from portal.agenda import (bp as agenda_bp, views as agenda_views, views_bulk, views_planning,  # noqa: F401
+                               views_settings)
     from portal.booking import bp as booking_bp, views as booking_views  # noqa: F401
     from portal.console import bp as console_bp, views as console_views  # noqa: F401
     from portal.core.views import bp as core_bp

@@ -25,8 +25,8 @@ from portal.accounts.models import (
 )
 from portal.accounts.patient_signin import account_for
 from portal.accounts.staff_admin import invite_staff
-from portal.agenda import services as agenda
-from portal.agenda.models import Appointment, Unavailability
+from portal.agenda import planning, services as agenda
+from portal.agenda.models import Appointment, CalendarEvent, Unavailability
 from portal.core.audit import Actor
 from portal.core.db import commit, utcnow
 from portal.core.services import add_practitioner
@@ -51,6 +51,7 @@ class Tenant:
     appointment: int = 0
     block: int = 0
     notices: list = field(default_factory=list)  # one patient-space notice per family
+    event: int = 0
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -83,6 +84,8 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                            starts_at=soon, actor=Actor.operator(), extra=True).id
     t.block = agenda.block_time(practice=practice, practitioner_id=practitioner.id, starts_at=soon + timedelta(hours=2),
                                 ends_at=soon + timedelta(hours=3), actor=Actor.operator()).id
+    t.event = planning.add_event(practice=practice, practitioner_id=practitioner.id, starts_on=soon.date(),
+                                 ends_on=soon.date(), title=f"Post-it {tag}", actor=Actor.operator()).id
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     for i, (_phone, kids) in enumerate(t.families):
@@ -93,7 +96,7 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                                   .order_by(PatientNotice.id))]
     t.markers = ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
                  + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
-                 + [f"Clé {tag}{acc}" for acc in t.accounts])
+                 + [f"Clé {tag}{acc}" for acc in t.accounts] + [f"Post-it {tag}"])
     return t
 
 
@@ -113,6 +116,8 @@ def snapshot(t: Tenant, db) -> dict:
             select(Appointment).where(Appointment.practice_id == t.practice.id).order_by(Appointment.id))],
         "blocks": sorted(db.session.scalars(select(Unavailability.id).where(
             Unavailability.practice_id == t.practice.id))),
+        "events": [(e.id, e.title, e.starts_on) for e in db.session.scalars(
+            select(CalendarEvent).where(CalendarEvent.practice_id == t.practice.id).order_by(CalendarEvent.id))],
         "passkeys": sorted(db.session.scalars(select(PatientPasskey.id).where(
             PatientPasskey.practice_id == t.practice.id))),
         "notices": [(n.id, n.read_at) for n in db.session.scalars(
@@ -141,6 +146,8 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         return [other.appointment]
     if arg == "unavailability_id":
         return [other.block]
+    if arg == "event_id":
+        return [other.event]
     if arg == "passkey_id":
         values = list(other.passkeys)
         if principal[0] == "patient":  # another family's passkey in the same practice

@@ -41,6 +41,9 @@ AUDIT_ACTION = {
     "agenda.bulk_cancelled": _l("Annulation groupée"),
     "agenda.cancelled": _l("Rendez-vous annulé"),
     "agenda.days_off": _l("Congés posés"),
+    "agenda.event_added": _l("Événement ajouté au planning"),
+    "agenda.event_changed": _l("Événement du planning modifié"),
+    "agenda.event_deleted": _l("Événement du planning supprimé"),
     "agenda.held": _l("Créneau retenu pour un nouveau patient"),
     "agenda.no_show": _l("Absence injustifiée notée"),
     "agenda.reopened": _l("Créneaux rouverts"),
@@ -76,7 +79,8 @@ ACTOR_TYPE = {"staff": _l("Équipe"), "patient": _l("Patient ou parent"), "opera
 TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne"), "StaffUser": _l("Compte"),
                "StaffToken": _l("Invitation"), "SmsChallenge": _l("Code SMS"), "PatientPasskey": _l("Clé d'accès"),
                "Appointment": _l("Rendez-vous"), "AppointmentType": _l("Type de rendez-vous"),
-               "Schedule": _l("Emploi du temps"), "Unavailability": _l("Indisponibilité"), "Practice": _l("Cabinet"),
+               "Schedule": _l("Emploi du temps"), "Unavailability": _l("Indisponibilité"),
+               "CalendarEvent": _l("Événement du planning"), "Practice": _l("Cabinet"),
                "Practitioner": _l("Praticien")}
 
 
