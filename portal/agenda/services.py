@@ -283,8 +283,41 @@ def cancel_appointment(appointment: Appointment, *, actor: Actor, reason: str = 
     if appointment.starts_at <= utcnow():
         raise Invalid(_("Un rendez-vous passé ne peut pas être annulé ; notez plutôt une absence."))
     appointment.status = AppointmentStatus.cancelled
+    appointment.cancelled_by = actor.type if actor.type in ("staff", "patient") else "system"
+    appointment.cancel_reason = reason.strip()[:200]
     audit.record("agenda.cancelled", actor=actor, practice_id=appointment.practice_id, target=appointment,
                  details={"reason": reason[:200]})
+    offer_freed_time(appointment)
+
+
+def offer_freed_time(appointment: Appointment) -> None:
+    """After a future visit is cancelled, offer its time to the waiting list (seed 003 § 3): one
+    job, run after the commit, that checks the time is still free and not blocked, then writes
+    and sends the offers (`portal.agenda.jobs.offer_freed_time`)."""
+    from portal.agenda.jobs import offer_freed_time as job
+    from portal.core.jobs import enqueue
+
+    if appointment.starts_at > utcnow():
+        enqueue(job, appointment.id, title=f"waiting-list offers for appointment #{appointment.id}")
+
+
+def room_url(appointment: Appointment) -> str | None:
+    """The teleconsultation's video room (the practice's video service, then an unguessable
+    name), or None for a visit in the chair."""
+    from portal.booking.services import settings_for
+
+    if not appointment.room_token:
+        return None
+    base = settings_for(appointment.practice_id).video_base_url.rstrip("/")
+    return f"{base}/sourire-{appointment.room_token}"
+
+
+def teleconsultation_open(appointment: Appointment, now: datetime | None = None) -> bool:
+    """Whether staff may start the video call now: a booked teleconsultation, from 15 minutes
+    before its start to its end (generous, people are early or late)."""
+    now = now or utcnow()
+    return (bool(appointment.room_token) and appointment.status is AppointmentStatus.booked
+            and appointment.starts_at - timedelta(minutes=15) <= now <= appointment.ends_at)
 
 
 def mark_no_show(appointment: Appointment, *, actor: Actor) -> None:
@@ -414,7 +447,9 @@ def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send
         if send_sms and mobile:
             queue_sms(practice_id=practice.id, to=mobile, body=text, key=f"bulk_cancel:{appointment.id}:sms",
                       category="cancellation")
-        if block:
+        if not block:
+            offer_freed_time(appointment)
+        else:
             db.session.add(Unavailability(practice_id=practice.id, practitioner_id=appointment.practitioner_id,
                                           kind=UnavailabilityKind.block, starts_at=appointment.starts_at,
                                           ends_at=appointment.ends_at, label=_("Annulation groupée")))
