@@ -9,7 +9,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICE_MODULES = ["portal/core/services.py", "portal/patients/services.py", "portal/notify/services.py",
                    "portal/accounts/patient_signin.py", "portal/accounts/staff_auth.py",
                    "portal/accounts/staff_admin.py", "portal/accounts/sessions.py", "portal/accounts/passkeys.py",
-                   "portal/agenda/services.py", "portal/agenda/availability.py", "portal/agenda/planning.py"]
+                   "portal/agenda/services.py", "portal/agenda/availability.py", "portal/agenda/planning.py",
+                   "portal/agenda/desk.py", "portal/agenda/waiting.py", "portal/agenda/jobs.py",
+                   "portal/booking/services.py", "portal/booking/newcomers.py", "portal/booking/confirmations.py",
+                   "portal/notify/reminders.py"]
 
 
 def test_every_endpoint_is_protected_or_public(app):
@@ -26,7 +29,9 @@ def test_every_endpoint_is_protected_or_public(app):
 def test_public_endpoints_are_the_expected_ones(app):
     public = sorted(r.endpoint for r in app.url_map.iter_rules()
                     if r.endpoint != "static" and app.view_functions[r.endpoint].access == ("public",))
-    assert all(e.startswith(("accounts.", "core.", "booking.")) for e in public), public
+    # booking.*: a practice's public booking page; offers.*: the waiting-list offer link, opened
+    # by a random token (seed 003 § 3)
+    assert all(e.startswith(("accounts.", "core.", "booking.", "offers.")) for e in public), public
 
 
 def test_views_do_not_call_stripe_pyotp_or_redis():

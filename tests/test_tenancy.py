@@ -26,7 +26,8 @@ from portal.accounts.models import (
 from portal.accounts.patient_signin import account_for
 from portal.accounts.staff_admin import invite_staff
 from portal.agenda import planning, services as agenda
-from portal.agenda.models import Appointment, CalendarEvent, Unavailability
+from portal.agenda.models import Appointment, CalendarEvent, Unavailability, WaitingEntry
+from portal.agenda.waiting import add_to_waiting_list
 from portal.core.audit import Actor
 from portal.core.db import commit, utcnow
 from portal.core.services import add_practitioner
@@ -52,6 +53,7 @@ class Tenant:
     block: int = 0
     notices: list = field(default_factory=list)  # one patient-space notice per family
     event: int = 0
+    entry: int = 0                                  # a waiting-list entry
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -86,6 +88,8 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                 ends_at=soon + timedelta(hours=3), actor=Actor.operator()).id
     t.event = planning.add_event(practice=practice, practitioner_id=practitioner.id, starts_on=soon.date(),
                                  ends_on=soon.date(), title=f"Post-it {tag}", actor=Actor.operator()).id
+    t.entry = add_to_waiting_list(practice=practice, practitioner_id=practitioner.id, appointment_type_id=kind.id,
+                                  patient=t.families[1][1][0], actor=Actor.operator()).id
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     for i, (_phone, kids) in enumerate(t.families):
@@ -114,6 +118,8 @@ def snapshot(t: Tenant, db) -> dict:
             select(PatientAccount).where(PatientAccount.practice_id == t.practice.id).order_by(PatientAccount.id))],
         "appointments": [(x.id, x.status) for x in db.session.scalars(
             select(Appointment).where(Appointment.practice_id == t.practice.id).order_by(Appointment.id))],
+        "waiting": [(x.id, x.status) for x in db.session.scalars(
+            select(WaitingEntry).where(WaitingEntry.practice_id == t.practice.id).order_by(WaitingEntry.id))],
         "blocks": sorted(db.session.scalars(select(Unavailability.id).where(
             Unavailability.practice_id == t.practice.id))),
         "events": [(e.id, e.title, e.starts_on) for e in db.session.scalars(
@@ -144,6 +150,8 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         return other.accounts
     if arg == "appointment_id":
         return [other.appointment]
+    if arg == "entry_id":
+        return [other.entry]
     if arg == "unavailability_id":
         return [other.block]
     if arg == "event_id":
@@ -171,7 +179,9 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
 
 
 # Global secrets rather than tenant ids, and sign-out (it would end the walk's own session).
-SKIPPED_ENDPOINTS = {"accounts.accept_invitation", "accounts.staff_reset", "accounts.signout"}
+# offers.*: a waiting-list offer's only argument is its random token, a global secret.
+SKIPPED_ENDPOINTS = {"accounts.accept_invitation", "accounts.staff_reset", "accounts.signout", "offers.offer",
+                     "offers.accept"}
 
 
 @pytest.fixture

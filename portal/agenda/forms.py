@@ -11,15 +11,68 @@ from wtforms.validators import DataRequired, Length, Optional
 REQUIRED = _l("Ce champ est obligatoire.")
 
 
-class BookingForm(FlaskForm):
+class PatientPickForm(FlaskForm):
+    """Who the visit is for (seed 003 § 1): a search (file number, mobile, name or e-mail), a
+    pick among several matches or a family member (`patient_id`), or a new patient typed in."""
+
+    patient_number = StringField(_l("Patient : n° de dossier, portable, nom ou e-mail"),
+                                 validators=[Optional(), Length(max=100)], render_kw={"autocomplete": "off"})
+    patient_id = IntegerField(validators=[Optional()])
+    new_last_name = StringField(_l("Nom"), validators=[Length(max=80)])
+    new_first_name = StringField(_l("Prénom"), validators=[Length(max=80)])
+    new_birth_date = DateField(_l("Date de naissance"), validators=[Optional()])
+    new_mobile = StringField(_l("Portable"), validators=[Length(max=30)], render_kw={"inputmode": "tel"})
+    new_email = StringField(_l("E-mail"), validators=[Length(max=200)], render_kw={"inputmode": "email"})
+
+    def new_patient(self) -> dict | None:
+        """The new patient's details, when staff typed any."""
+        if not any(f.data for f in (self.new_last_name, self.new_first_name, self.new_birth_date, self.new_mobile,
+                                    self.new_email)):
+            return None
+        return {"last_name": self.new_last_name.data or "", "first_name": self.new_first_name.data or "",
+                "birth_date": self.new_birth_date.data, "mobile": self.new_mobile.data or "",
+                "email": self.new_email.data or ""}
+
+
+class BookingForm(PatientPickForm):
     """One form for the whole day: the patient once, then one submit button per free slot,
     whose value says which slot ("<UTC instant>|<type id>")."""
 
     practitioner_id = IntegerField(validators=[DataRequired(REQUIRED)])
-    patient_number = StringField(_l("Patient : n° de dossier, portable ou nom"),
-                                 validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "off"})
     slot = HiddenField(validators=[DataRequired(_l("Choisissez un créneau."))])
     note = StringField(_l("Message pour l'équipe (facultatif)"), validators=[Length(max=500)])
+    patient_message = TextAreaField(_l("Message pour le patient (facultatif)"), validators=[Length(max=300)])
+    teleconsult_mobile = StringField(_l("Portable pour la téléconsultation"), validators=[Length(max=30)],
+                                     render_kw={"inputmode": "tel"})
+    confirm = BooleanField(_l("Envoyer la confirmation au patient (SMS ou e-mail)"), default=True)
+    waiting = BooleanField(_l("Inscrire plutôt sur la liste d'attente (type du créneau choisi)"))
+    wishes = StringField(_l("Souhaits pour la liste d'attente (facultatif)"), validators=[Length(max=300)])
+
+
+class WaitingForm(PatientPickForm):
+    """Seed 003 § 3: a patient waiting for a time to free up, without an appointment."""
+
+    practitioner_id = IntegerField(validators=[DataRequired(REQUIRED)])
+    appointment_type_id = SelectField(_l("Type de rendez-vous"), coerce=int, choices=[])
+    wishes = StringField(_l("Souhaits (facultatif)"), validators=[Length(max=300)],
+                         render_kw={"placeholder": _l("les matins, pas le mercredi…")})
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Notes pour l'équipe"), validators=[Length(max=500)])
+
+
+class RemarksForm(FlaskForm):
+    remarks = TextAreaField(_l("Remarques sur ce patient"), validators=[Length(max=2000)])
+
+
+class MoveForm(FlaskForm):
+    """Another time for a visit (or its copy): a free slot's button ("<UTC instant>"), or a date
+    and an hour typed in, booked as an extra."""
+
+    slot = HiddenField()
+    day = DateField(_l("Date"), validators=[Optional()])
+    starts = TimeField(_l("Heure"), validators=[Optional()])
 
 
 class BlockForm(FlaskForm):

@@ -283,8 +283,41 @@ def cancel_appointment(appointment: Appointment, *, actor: Actor, reason: str = 
     if appointment.starts_at <= utcnow():
         raise Invalid(_("Un rendez-vous passé ne peut pas être annulé ; notez plutôt une absence."))
     appointment.status = AppointmentStatus.cancelled
+    appointment.cancelled_by = actor.type if actor.type in ("staff", "patient") else "system"
+    appointment.cancel_reason = reason.strip()[:200]
     audit.record("agenda.cancelled", actor=actor, practice_id=appointment.practice_id, target=appointment,
                  details={"reason": reason[:200]})
+    offer_freed_time(appointment)
+
+
+def offer_freed_time(appointment: Appointment) -> None:
+    """After a future visit is cancelled, offer its time to the waiting list (seed 003 § 3): one
+    job, run after the commit, that checks the time is still free and not blocked, then writes
+    and sends the offers (`portal.agenda.jobs.offer_freed_time`)."""
+    from portal.agenda.jobs import offer_freed_time as job
+    from portal.core.jobs import enqueue
+
+    if appointment.starts_at > utcnow():
+        enqueue(job, appointment.id, title=f"waiting-list offers for appointment #{appointment.id}")
+
+
+def room_url(appointment: Appointment) -> str | None:
+    """The teleconsultation's video room (the practice's video service, then an unguessable
+    name), or None for a visit in the chair."""
+    from portal.booking.services import settings_for
+
+    if not appointment.room_token:
+        return None
+    base = settings_for(appointment.practice_id).video_base_url.rstrip("/")
+    return f"{base}/sourire-{appointment.room_token}"
+
+
+def teleconsultation_open(appointment: Appointment, now: datetime | None = None) -> bool:
+    """Whether staff may start the video call now: a booked teleconsultation, from 15 minutes
+    before its start to its end (generous, people are early or late)."""
+    now = now or utcnow()
+    return (bool(appointment.room_token) and appointment.status is AppointmentStatus.booked
+            and appointment.starts_at - timedelta(minutes=15) <= now <= appointment.ends_at)
 
 
 def mark_no_show(appointment: Appointment, *, actor: Actor) -> None:
@@ -369,20 +402,6 @@ def appointments_to_cancel(*, practice, practitioner_id: int, first: date, last:
     return rows
 
 
-_contact = patient_contact
-
-
-def room_url(appointment: Appointment) -> str | None:
-    """The teleconsultation's video room (the practice's video server + the appointment's
-    unguessable token), or None for a visit at the practice."""
-    if not appointment.room_token:
-        return None
-    from portal.booking.services import settings_for
-
-    base = settings_for(appointment.practice_id).video_base_url.rstrip("/")
-    return f"{base}/sourire-{appointment.room_token}"
-
-
 def cancellation_text(practice, appointment: Appointment, message: str) -> str:
     """The words a patient receives for one cancelled visit."""
     local = appointment.starts_at.astimezone(ZoneInfo(practice.timezone))
@@ -395,9 +414,9 @@ def cancellation_preview(practice, appointments: list[Appointment], message: str
     from portal.notify.segments import sms_cost
 
     patients = {a.patient_id for a in appointments}
-    sms = [a for a in appointments if _contact(a.patient)[0]]
+    sms = [a for a in appointments if patient_contact(a.patient)[0]]
     segments = sum(sms_cost(cancellation_text(practice, a, message)).segments for a in sms)
-    emails = sum(1 for a in appointments if _contact(a.patient)[1])
+    emails = sum(1 for a in appointments if patient_contact(a.patient)[1])
     return {"visits": len(appointments), "patients": len(patients), "sms": len(sms), "segments": segments,
             "emails": emails}
 
@@ -413,7 +432,7 @@ def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send
         raise Invalid(_("Écrivez le message envoyé aux patients."), "message")
     for appointment in appointments:
         appointment.status = AppointmentStatus.cancelled
-        mobile, email = _contact(appointment.patient)
+        mobile, email = patient_contact(appointment.patient)
         text = cancellation_text(practice, appointment, message)
         if email:
             queue_email(practice_id=practice.id, to=email, subject=_("Rendez-vous annulé"), body=text,
@@ -424,7 +443,9 @@ def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send
         queue_notice(practice_id=practice.id, patient_id=appointment.patient_id, text=text,
                      key=f"bulk_cancel:{appointment.id}", category="cancellation")
         appointment.cancelled_by, appointment.cancel_reason = "staff", message.strip()[:200]
-        if block:
+        if not block:
+            offer_freed_time(appointment)
+        else:
             db.session.add(Unavailability(practice_id=practice.id, practitioner_id=appointment.practitioner_id,
                                           kind=UnavailabilityKind.block, starts_at=appointment.starts_at,
                                           ends_at=appointment.ends_at, label=_("Annulation groupée")))

@@ -1,13 +1,15 @@
 """The day's planning of one practitioner, and booking a free slot for a patient."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import g, request
 from flask_babel import gettext as _
 
-from portal.agenda import availability, bp, services
+from flask_login import current_user
+
+from portal.agenda import availability, bp, desk, rights, services, waiting
 from portal.accounts.forms import ConfirmForm
 from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, ExtraForm, choices
 from portal.core.auth import staff_required
@@ -40,6 +42,8 @@ def _planning(practitioner_id: int | None, day: date, form=None, status=200, con
         types = {t.id: t for t in services.appointment_types(practice_id=g.practice.id, practitioner_id=current.id)}
         blocks = services.day_unavailabilities(practice=g.practice, practitioner_id=current.id, day=day)
     pid = current.id if current else None
+    if current is not None:
+        rights.require(current_user, current.id, "view")
     form = form or BookingForm(formdata=None, practitioner_id=pid)
     block_form = block_form or BlockForm(formdata=None, practitioner_id=pid)
     block_form.appointment_type_id.choices = _type_choices(types)
@@ -49,7 +53,9 @@ def _planning(practitioner_id: int | None, day: date, form=None, status=200, con
     return render("agenda/day.html", fragment="agenda/_day.html", target="agenda-day", status=status,
                   team=team, practitioner=current, day=day, slots=slots, appointments=appointments, types=types,
                   blocks=blocks, form=form, block_form=block_form, days_off_form=days_off_form, extra_form=extra_form,
-                  confirm=ConfirmForm(), conflict=conflict, nearby=nearby, timedelta=timedelta, now=utcnow())
+                  confirm=ConfirmForm(), conflict=conflict, nearby=nearby, timedelta=timedelta, now=utcnow(),
+                  **desk.pick_context(form, practice_id=g.practice.id))
+
 
 
 @bp.route("/")
@@ -61,23 +67,30 @@ def day():
 @bp.route("/rendez-vous", methods=["POST"])
 @staff_required()
 def book():
+    """Book a free slot (or, with the option ticked, put the patient on the waiting list for
+    that slot's type) for a patient found, picked or created in the form."""
     form = BookingForm()
     day_shown = _day_arg()
-    if not form.validate_on_submit():
+    starts_at = desk.parse_slot(form.slot.data)
+    if not form.validate_on_submit() or starts_at is None:
+        if form.slot.data and starts_at is None:
+            form.slot.errors = [_("Choisissez un créneau.")]
         return _planning(form.practitioner_id.data, day_shown, form=form, status=422)
+    rights.require(current_user, form.practitioner_id.data, "book")
+    type_id = int(form.slot.data.partition("|")[2] or 0)
     try:
-        raw_start, raw_type = form.slot.data.split("|")
-        starts_at, type_id = datetime.fromisoformat(raw_start), int(raw_type)
-        if starts_at.tzinfo is None:
-            raise ValueError
-    except ValueError:
-        form.slot.errors = [_("Choisissez un créneau.")]
-        return _planning(form.practitioner_id.data, day_shown, form=form, status=422)
-    try:
-        patient = find_one_patient(practice_id=g.practice.id, query=form.patient_number.data)
-        appointment = services.book_appointment(
-            practice=g.practice, practitioner_id=form.practitioner_id.data, appointment_type_id=type_id,
-            patient_id=patient.id, starts_at=starts_at, note=form.note.data or "", actor=current_actor())
+        patient = desk.choose_patient(practice_id=g.practice.id, patient_id=form.patient_id.data,
+                                      query=form.patient_number.data, new=form.new_patient(), actor=current_actor())
+        if form.waiting.data:
+            waiting.add_to_waiting_list(practice=g.practice, practitioner_id=form.practitioner_id.data,
+                                        appointment_type_id=type_id, patient=patient, wishes=form.wishes.data or "",
+                                        actor=current_actor())
+        else:
+            appointment = desk.book_at_desk(
+                practice=g.practice, practitioner_id=form.practitioner_id.data, appointment_type_id=type_id,
+                patient=patient, starts_at=starts_at, note=form.note.data or "",
+                patient_message=form.patient_message.data or "", teleconsult_mobile=form.teleconsult_mobile.data or "",
+                confirm=form.confirm.data, actor=current_actor())
     except Conflict as exc:
         nearby = services.slots_near(practice=g.practice, practitioner_id=form.practitioner_id.data,
                                      appointment_type_id=type_id, around=starts_at)
@@ -88,6 +101,9 @@ def book():
         form_errors_from(exc, form)
         return _planning(form.practitioner_id.data, day_shown, form=form, status=422)
     commit()
+    if form.waiting.data:
+        return _back(form.practitioner_id.data, day_shown,
+                     _("%(name)s est inscrit(e) sur la liste d'attente.", name=patient.full_name))
     local = appointment.starts_at.astimezone(ZoneInfo(g.practice.timezone))
     return done(_("Rendez-vous pris pour %(name)s le %(when)s.", name=patient.full_name,
                   when=local.strftime("%d/%m/%Y à %H:%M")), "agenda.day",
@@ -157,6 +173,7 @@ def reopen(unavailability_id: int):
 @staff_required()
 def cancel(appointment_id: int):
     appointment = services.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
+    rights.require(current_user, appointment.practitioner_id, "book")
     day = _day_arg()
     if ConfirmForm().validate_on_submit():
         services.cancel_appointment(appointment, actor=current_actor(), reason=request.form.get("reason", ""))
@@ -168,6 +185,7 @@ def cancel(appointment_id: int):
 @staff_required()
 def no_show(appointment_id: int):
     appointment = services.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
+    rights.require(current_user, appointment.practitioner_id, "book")
     day = _day_arg()
     if ConfirmForm().validate_on_submit():
         services.mark_no_show(appointment, actor=current_actor())
@@ -186,6 +204,7 @@ def book_extra():
     form.appointment_type_id.choices = choices((t.id, t.name) for t in types.values())
     if not form.validate_on_submit():
         return _planning(form.practitioner_id.data, day, extra_form=form, status=422)
+    rights.require(current_user, form.practitioner_id.data, "book")
     try:
         patient = find_one_patient(practice_id=g.practice.id, query=form.patient_number.data)
         services.book_appointment(practice=g.practice, practitioner_id=form.practitioner_id.data,

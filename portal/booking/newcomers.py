@@ -26,7 +26,7 @@ from portal.extensions import db
 from portal.notify.models import SECRET_MARK, Channel
 from portal.notify.services import count_recent, queue_sms
 from portal.patients.models import Patient
-from portal.patients.services import create_patient, next_number, with_number
+from portal.patients.services import create_patient, next_patient_number, with_number
 
 CODE_MAX_FAILURES = 5
 SMS_WINDOW = timedelta(minutes=15)
@@ -146,7 +146,7 @@ def _newcomer_patient(practice: Practice, request: BookingRequest, actor: Actor)
     same_person = [p for p in family if compact_key(p.last_name) == last and compact_key(p.first_name) == first]
     if len(same_person) == 1:
         return same_person[0]
-    return create_patient(practice_id=practice.id, number=next_number(practice.id), last_name=request.last_name,
+    return create_patient(practice_id=practice.id, number=next_patient_number(practice.id), last_name=request.last_name,
                           first_name=request.first_name, birth_date=request.birth_date, mobile=request.mobile,
                           email=request.email, actor=actor)
 

@@ -23,7 +23,8 @@ AHEAD = timedelta(hours=48)
 
 
 def reminder_key(appointment: Appointment) -> str:
-    # The start is part of the key: a moved visit gets a reminder for its new time.
+    """The outbox key of a visit's reminder; its start is part of it, so a moved visit gets a
+    reminder for its new time."""
     return f"reminder48:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}"
 
 

@@ -1,6 +1,7 @@
 """Patient records: creation, the staff search, and who may see which file."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_babel import gettext as _
@@ -57,13 +58,6 @@ def patient_contacts(patient: Patient) -> list[str]:
     """Every mobile and e-mail on the file (the patient's and the responsibles'), normalised."""
     people = [patient, *patient.responsibles]
     return [v for p in people for v in (p.mobile, (p.email or "").lower()) if v]
-
-
-def next_number(practice_id: int) -> str:
-    """A file number for a patient created here (online booking, the desk): one above the
-    largest numeric number of the practice. The unique (practice, number) index settles races."""
-    numbers = db.session.scalars(select(Patient.number).where(Patient.practice_id == practice_id)).all()
-    return str(max((int(n) for n in numbers if n.isdigit()), default=0) + 1)
 
 
 def get_patient(*, practice_id: int, patient_id: int) -> Patient:
@@ -126,12 +120,20 @@ def set_sharing(patient: Patient, *, do_not_share: bool, actor: Actor) -> None:
 
 
 def search_patients(*, practice_id: int, query: str, limit: int = 50) -> list[Patient]:
-    """Staff search: a phone number (the patient's or a responsible's), a file number, or the
-    start of a last name, optionally followed by a first name. Uses indexed columns only."""
+    """Staff search: a phone number (the patient's or a responsible's), a file number, an e-mail
+    address (exact, the patient's or a responsible's), or the start of a last name, optionally
+    followed by a first name. Uses indexed columns only, except for e-mail addresses."""
     query = (query or "").strip()
     base = select(Patient).where(Patient.practice_id == practice_id)
     if not query:
         return list(db.session.scalars(base.order_by(Patient.last_name_key, Patient.first_name_key).limit(limit)))
+    if "@" in query:
+        email = query.lower()
+        ids = union(select(Patient.id.label("id")).where(Patient.practice_id == practice_id, Patient.email == email),
+                    select(Responsible.patient_id.label("id")).where(Responsible.practice_id == practice_id,
+                                                                     Responsible.email == email)).subquery()
+        return list(db.session.scalars(base.join(ids, Patient.id == ids.c.id)
+                                       .order_by(Patient.last_name_key, Patient.first_name_key).limit(limit)))
     digits = "".join(c for c in query if c.isdigit())
     if digits and len(digits) >= 9 and len(digits) >= len(query.replace(" ", "").replace("+", "")) - 1:
         e164 = normalize_phone(query)
@@ -180,7 +182,54 @@ def find_one_patient(*, practice_id: int, query: str) -> Patient:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise Invalid(_("Aucun patient ne correspond (n° de dossier, portable ou nom)."), "patient_number")
+        raise Invalid(_("Aucun patient ne correspond (n° de dossier, portable, nom ou e-mail)."), "patient_number")
     names = ", ".join(f"{p.last_name} {p.first_name} (n° {p.number})" for p in found[:5])
     raise Invalid(_("Plusieurs patients correspondent : %(names)s. Saisissez le n° de dossier.", names=names),
                   "patient_number")
+
+
+def family_of(patient: Patient, limit: int = 20) -> list[Patient]:
+    """The other patients of the practice sharing a mobile with `patient` (their own or a
+    responsible's): whom staff may book "for a family member". Oldest first."""
+    numbers = {n for n in [patient.mobile, *(r.mobile for r in patient.responsibles)] if n}
+    found: dict[int, Patient] = {}
+    for number in sorted(numbers):
+        for other in db.session.scalars(with_number(select(Patient), number).where(
+                Patient.practice_id == patient.practice_id, Patient.id != patient.id).limit(limit)):
+            found[other.id] = other
+    return sorted(found.values(), key=lambda p: (p.birth_date, p.first_name))[:limit]
+
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def next_patient_number(practice_id: int) -> str:
+    """A free file number for a patient created here (the desk, online booking): after the
+    highest numeric one. The unique (practice, number) index settles a race."""
+    numbers = db.session.scalars(select(Patient.number).where(Patient.practice_id == practice_id))
+    highest = max((int(n) for n in numbers if n.isdigit() and len(n) < 12), default=0)
+    return str(highest + 1)
+
+
+def create_patient_at_desk(*, practice_id: int, last_name: str, first_name: str, birth_date: date | None,
+                           mobile: str = "", email: str = "", actor: Actor) -> Patient:
+    """A new patient typed in while booking (seed 003 § 1: "il faudra créer un nouveau
+    patient"): names, birth date, and a mobile and/or an e-mail to reach them. Gets the next
+    free file number. Raises `Invalid` naming the field at fault; audited as `patient.created`."""
+    if not last_name.strip():
+        raise Invalid(_("Saisissez le nom du patient."), "new_last_name")
+    if not first_name.strip():
+        raise Invalid(_("Saisissez le prénom du patient."), "new_first_name")
+    if birth_date is None:
+        raise Invalid(_("Saisissez la date de naissance du patient."), "new_birth_date")
+    if birth_date > date.today():
+        raise Invalid(_("La date de naissance ne peut pas être dans le futur."), "new_birth_date")
+    if not mobile.strip() and not email.strip():
+        raise Invalid(_("Donnez un portable ou une adresse e-mail pour joindre le patient."), "new_mobile")
+    if mobile.strip() and normalize_phone(mobile) is None:
+        raise Invalid(_("Ce numéro de téléphone n'est pas valide."), "new_mobile")
+    if email.strip() and not EMAIL_RE.match(email.strip()):
+        raise Invalid(_("Cette adresse e-mail n'est pas valide."), "new_email")
+    return create_patient(practice_id=practice_id, number=next_patient_number(practice_id),
+                          last_name=last_name.strip().upper(), first_name=first_name.strip(), birth_date=birth_date,
+                          mobile=mobile.strip() or None, email=email.strip(), actor=actor)
