@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import DataRequired, InputRequired, Length
 
 REQUIRED = _l("Ce champ est obligatoire.")
@@ -22,7 +23,7 @@ class BookingSettingsForm(FlaskForm):
     disabled_access = BooleanField(_l("Accès handicapé"))
     access_notes = TextAreaField(_l("Accès : précisions"), validators=[Length(max=2000)])
     rolling_window_days = SelectField(_l("Planning ouvert aux patients sur"), coerce=int,
-                                      choices=[(90, _l("90 jours")), (180, _l("180 jours (spécialiste)"))])
+                                      choices=[C(90, _l("90 jours")), C(180, _l("180 jours (spécialiste)"))])
     visit_kinds = TextAreaField(_l("Types de visites (texte pour les patients)"), validators=[Length(max=4000)])
     convention = StringField(_l("Conventionnement"), validators=[Length(max=120)])
     carte_vitale = BooleanField(_l("Carte Vitale acceptée"))
@@ -31,10 +32,10 @@ class BookingSettingsForm(FlaskForm):
     secretariat_phone = StringField(_l("Téléphone du secrétariat"), validators=[Length(max=30)])
     map_url = StringField(_l("Lien vers un plan (facultatif)"), validators=[Length(max=500)])
     mode = RadioField(_l("Réservation en ligne"), choices=[
-        ("open", _l("Libre : tout le monde peut réserver")),
-        ("known", _l("Patients connus seulement (adresses e-mail et portables enregistrés)"))])
+        C("open", _l("Libre : tout le monde peut réserver")),
+        C("known", _l("Patients connus seulement (adresses e-mail et portables enregistrés)"))])
     reason_mode = RadioField(_l("Motif de la visite"), choices=[
-        ("free", _l("Saisie libre")), ("list", _l("Choisi dans la liste des motifs"))])
+        C("free", _l("Saisie libre")), C("list", _l("Choisi dans la liste des motifs"))])
     video_base_url = StringField(_l("Serveur de visioconférence (téléconsultation)"),
                                  validators=[DataRequired(REQUIRED), Length(max=300)])
     hold_minutes = IntegerField(_l("Créneau retenu pour un nouveau patient pendant (minutes)"),

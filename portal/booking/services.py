@@ -155,7 +155,7 @@ def add_known_contact(*, practice_id: int, value: str, actor: Actor, note: str =
     value = normalize_contact(value)
     if _contact_exists(practice_id, value):
         raise Invalid(_("« %(value)s » est déjà dans la liste.", value=value), "value")
-    contact = KnownContact(practice_id=practice_id, value=value, note=note.strip()[:200])
+    contact = KnownContact(practice_id=practice_id, value=value, note=(note or "").strip()[:200])
     db.session.add(contact)
     db.session.flush()
     audit.record("booking.contact_added", actor=actor, practice_id=practice_id, target=contact)
@@ -238,7 +238,7 @@ def add_ban(*, practice_id: int, value: str, reason: str, actor: Actor) -> Booki
     if db.session.scalar(select(BookingBan.id).where(BookingBan.practice_id == practice_id,
                                                      BookingBan.value == value)) is not None:
         raise Invalid(_("« %(value)s » est déjà interdit de réservation.", value=value), "value")
-    ban = BookingBan(practice_id=practice_id, value=value, reason=reason.strip()[:200])
+    ban = BookingBan(practice_id=practice_id, value=value, reason=(reason or "").strip()[:200])
     db.session.add(ban)
     db.session.flush()
     audit.record("booking.ban_added", actor=actor, practice_id=practice_id, target=ban)
