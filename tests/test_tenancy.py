@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -26,9 +26,14 @@ from portal.accounts.models import (
 from portal.accounts.patient_signin import account_for
 from portal.accounts.staff_admin import invite_staff
 from portal.agenda import services as agenda
-from portal.agenda.models import Appointment, Unavailability
+from portal.agenda import setup
+from portal.agenda.models import (Appointment, AppointmentType, ExtraRange, Replacement, ScheduleRange, SecretaryRight,
+                                  Unavailability)
+from portal.booking import services as booking
+from portal.booking.models import BookingBan, BookingSettings, KnownContact, VisitReason
 from portal.core.audit import Actor
 from portal.core.db import commit, utcnow
+from portal.core.models import Practitioner
 from portal.core.services import add_practitioner
 from portal.extensions import db
 from portal.notify.models import OutboxMessage
@@ -50,6 +55,7 @@ class Tenant:
     passkeys: list = field(default_factory=list)    # one passkey id per account
     appointment: int = 0
     block: int = 0
+    setup: dict = field(default_factory=dict)       # URL arg -> id of an agenda or booking setting row
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -82,12 +88,34 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                            starts_at=soon, actor=Actor.operator(), extra=True).id
     t.block = agenda.block_time(practice=practice, practitioner_id=practitioner.id, starts_at=soon + timedelta(hours=2),
                                 ends_at=soon + timedelta(hours=3), actor=Actor.operator()).id
+    schedule = agenda.create_schedule(practitioner=practitioner, name=f"Semaine {tag}", actor=Actor.operator())
+    weekly = agenda.add_range(schedule, weekday=0, starts=time(9), ends=time(12), appointment_type=kind,
+                              actor=Actor.operator())
+    extra = setup.add_extra_ranges(practitioner=practitioner, types=[kind], days=[soon.date()], starts=time(18),
+                                   ends=time(19), actor=Actor.operator())[0]
+    substitute = setup.add_substitute(practice, title="Dr", first_name="Sub", last_name=f"Stitute{tag}",
+                                      actor=Actor.operator())
+    replacement = setup.save_replacement(replacement=None, name=f"Noël {tag}", practitioner=practitioner,
+                                         substitute=substitute, schedule=schedule, starts_on=soon.date(),
+                                         ends_on=soon.date() + timedelta(days=7), weekdays=0b11111,
+                                         skipped_dates=[], actor=Actor.operator())
+    t.setup = {
+        "practitioner_id": practitioner.id, "type_id": kind.id, "range_id": weekly.id, "extra_id": extra.id,
+        "replacement_id": replacement.id,
+        "contact_id": booking.add_known_contact(practice_id=practice.id, value=f"known.{tag.lower()}@example.com",
+                                                actor=Actor.operator()).id,
+        "ban_id": booking.add_ban(practice_id=practice.id, value=f"banned.{tag.lower()}@example.com", reason="",
+                                  actor=Actor.operator()).id,
+        "reason_id": booking.add_reason(practice_id=practice.id, label=f"Motif {tag}", actor=Actor.operator()).id,
+    }
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     commit()
     t.markers = ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
                  + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
-                 + [f"Clé {tag}{acc}" for acc in t.accounts])
+                 + [f"Clé {tag}{acc}" for acc in t.accounts]
+                 + [f"known.{tag.lower()}@example.com", f"banned.{tag.lower()}@example.com", f"Motif {tag}",
+                    f"Noël {tag}", f"Stitute{tag}", f"Semaine {tag}"])
     return t
 
 
@@ -109,6 +137,24 @@ def snapshot(t: Tenant, db) -> dict:
             Unavailability.practice_id == t.practice.id))),
         "passkeys": sorted(db.session.scalars(select(PatientPasskey.id).where(
             PatientPasskey.practice_id == t.practice.id))),
+        "setup": [
+            sorted((x.id, x.name, x.duration_minutes, x.position, x.active) for x in db.session.scalars(
+                select(AppointmentType).where(AppointmentType.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(ScheduleRange.id).where(ScheduleRange.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(ExtraRange.id).where(ExtraRange.practice_id == t.practice.id))),
+            sorted((x.id, x.name, x.skipped_dates) for x in db.session.scalars(
+                select(Replacement).where(Replacement.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(KnownContact.value).where(KnownContact.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(BookingBan.value).where(BookingBan.practice_id == t.practice.id))),
+            sorted((x.id, x.label, x.position) for x in db.session.scalars(
+                select(VisitReason).where(VisitReason.practice_id == t.practice.id))),
+            sorted((x.id, x.specialty, x.diplomas, x.active) for x in db.session.scalars(
+                select(Practitioner).where(Practitioner.practice_id == t.practice.id))),
+            sorted((x.staff_user_id, x.practitioner_id, x.can_manage, x.can_configure) for x in db.session.scalars(
+                select(SecretaryRight).where(SecretaryRight.practice_id == t.practice.id))),
+            [(x.mode, x.video_base_url) for x in db.session.scalars(
+                select(BookingSettings).where(BookingSettings.practice_id == t.practice.id))],
+        ],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }
@@ -139,6 +185,8 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
             values += [pk for acc, pk in zip(mine.accounts, mine.passkeys, strict=True)
                        if acc != mine.account_by_phone[principal[1]]]
         return values
+    if arg in other.setup:
+        return [other.setup[arg]]
     raise AssertionError(f"test_tenancy does not know how to fill <{arg}>: teach foreign_values()")
 
 
