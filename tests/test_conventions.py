@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICE_MODULES = ["portal/core/services.py", "portal/patients/services.py", "portal/notify/services.py",
                    "portal/accounts/patient_signin.py", "portal/accounts/staff_auth.py",
                    "portal/accounts/staff_admin.py", "portal/accounts/sessions.py", "portal/accounts/passkeys.py",
-                   "portal/agenda/services.py", "portal/agenda/availability.py"]
+                   "portal/agenda/services.py", "portal/agenda/availability.py", "portal/agenda/setup.py",
+                   "portal/booking/services.py", "portal/core/images.py"]
 
 
 def test_every_endpoint_is_protected_or_public(app):
