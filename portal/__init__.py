@@ -59,9 +59,9 @@ def _register_blueprints(app: Flask) -> None:
     # Importing the view modules attaches their routes to each package's blueprint.
     from portal.accounts import bp as accounts_bp, views_patient, views_staff  # noqa: F401
     from portal.agenda import (bp as agenda_bp, views as agenda_views, views_bulk, views_desk,  # noqa: F401
-                               views_planning, views_settings, views_waiting)
+                               views_planning, views_settings, views_setup, views_waiting)
     from portal.agenda.views_offers import bp as offers_bp
-    from portal.booking import bp as booking_bp, views as booking_views  # noqa: F401
+    from portal.booking import bp as booking_bp, views as booking_views, views_settings as booking_settings_views  # noqa: F401,E501
     from portal.console import bp as console_bp, views as console_views  # noqa: F401
     from portal.core.views import bp as core_bp
     from portal.notify import bp as notify_bp, views as notify_views  # noqa: F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -25,11 +25,15 @@ from portal.accounts.models import (
 )
 from portal.accounts.patient_signin import account_for
 from portal.accounts.staff_admin import invite_staff
-from portal.agenda import planning, services as agenda
-from portal.agenda.models import Appointment, CalendarEvent, Unavailability, WaitingEntry
+from portal.agenda import planning, services as agenda, setup
+from portal.agenda.models import (Appointment, AppointmentType, CalendarEvent, ExtraRange, Replacement, ScheduleRange,
+                                  SecretaryRight, Unavailability, WaitingEntry)
 from portal.agenda.waiting import add_to_waiting_list
+from portal.booking import setup as booking
+from portal.booking.models import BookingBan, BookingSettings, KnownContact, VisitReason
 from portal.core.audit import Actor
 from portal.core.db import commit, utcnow
+from portal.core.models import Practitioner
 from portal.core.services import add_practitioner
 from portal.extensions import db
 from portal.notify.models import OutboxMessage, PatientNotice
@@ -54,6 +58,7 @@ class Tenant:
     notices: list = field(default_factory=list)  # one patient-space notice per family
     event: int = 0
     entry: int = 0                                  # a waiting-list entry
+    setup: dict = field(default_factory=dict)       # URL arg -> id of an agenda or booking setting row
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -90,6 +95,26 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                  ends_on=soon.date(), title=f"Post-it {tag}", actor=Actor.operator()).id
     t.entry = add_to_waiting_list(practice=practice, practitioner_id=practitioner.id, appointment_type_id=kind.id,
                                   patient=t.families[1][1][0], actor=Actor.operator()).id
+    schedule = agenda.create_schedule(practitioner=practitioner, name=f"Semaine {tag}", actor=Actor.operator())
+    weekly = agenda.add_range(schedule, weekday=0, starts=time(9), ends=time(12), appointment_type=kind,
+                              actor=Actor.operator())
+    extra = setup.add_extra_ranges(practitioner=practitioner, types=[kind], days=[soon.date()], starts=time(18),
+                                   ends=time(19), actor=Actor.operator())[0]
+    substitute = setup.add_substitute(practice, title="Dr", first_name="Sub", last_name=f"Stitute{tag}",
+                                      actor=Actor.operator())
+    replacement = setup.save_replacement(replacement=None, name=f"Noël {tag}", practitioner=practitioner,
+                                         substitute=substitute, schedule=schedule, starts_on=soon.date(),
+                                         ends_on=soon.date() + timedelta(days=7), weekdays=0b11111,
+                                         skipped_dates=[], actor=Actor.operator())
+    t.setup = {
+        "practitioner_id": practitioner.id, "type_id": kind.id, "range_id": weekly.id, "extra_id": extra.id,
+        "replacement_id": replacement.id,
+        "contact_id": booking.add_known_contact(practice_id=practice.id, value=f"known.{tag.lower()}@example.com",
+                                                actor=Actor.operator()).id,
+        "ban_id": booking.add_ban(practice_id=practice.id, value=f"banned.{tag.lower()}@example.com", reason="",
+                                  actor=Actor.operator()).id,
+        "reason_id": booking.add_reason(practice_id=practice.id, label=f"Motif {tag}", actor=Actor.operator()).id,
+    }
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     for i, (_phone, kids) in enumerate(t.families):
@@ -100,7 +125,9 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                                   .order_by(PatientNotice.id))]
     t.markers = ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
                  + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
-                 + [f"Clé {tag}{acc}" for acc in t.accounts] + [f"Post-it {tag}"])
+                 + [f"Clé {tag}{acc}" for acc in t.accounts] + [f"Post-it {tag}"]
+                 + [f"known.{tag.lower()}@example.com", f"banned.{tag.lower()}@example.com", f"Motif {tag}",
+                    f"Noël {tag}", f"Stitute{tag}", f"Semaine {tag}"])
     return t
 
 
@@ -128,6 +155,24 @@ def snapshot(t: Tenant, db) -> dict:
             PatientPasskey.practice_id == t.practice.id))),
         "notices": [(n.id, n.read_at) for n in db.session.scalars(
             select(PatientNotice).where(PatientNotice.practice_id == t.practice.id).order_by(PatientNotice.id))],
+        "setup": [
+            sorted((x.id, x.name, x.duration_minutes, x.position, x.active) for x in db.session.scalars(
+                select(AppointmentType).where(AppointmentType.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(ScheduleRange.id).where(ScheduleRange.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(ExtraRange.id).where(ExtraRange.practice_id == t.practice.id))),
+            sorted((x.id, x.name, x.skipped_dates) for x in db.session.scalars(
+                select(Replacement).where(Replacement.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(KnownContact.value).where(KnownContact.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(BookingBan.value).where(BookingBan.practice_id == t.practice.id))),
+            sorted((x.id, x.label, x.position) for x in db.session.scalars(
+                select(VisitReason).where(VisitReason.practice_id == t.practice.id))),
+            sorted((x.id, x.specialty, x.diplomas, x.active) for x in db.session.scalars(
+                select(Practitioner).where(Practitioner.practice_id == t.practice.id))),
+            sorted((x.staff_user_id, x.practitioner_id, x.can_manage, x.can_configure) for x in db.session.scalars(
+                select(SecretaryRight).where(SecretaryRight.practice_id == t.practice.id))),
+            [(x.mode, x.video_base_url) for x in db.session.scalars(
+                select(BookingSettings).where(BookingSettings.practice_id == t.practice.id))],
+        ],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }
@@ -175,6 +220,8 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         # tests/booking/test_online_booking.py checks that a link of one practice does nothing
         # under another's address.
         return []
+    if arg in other.setup:
+        return [other.setup[arg]]
     raise AssertionError(f"test_tenancy does not know how to fill <{arg}>: teach foreign_values()")
 
 

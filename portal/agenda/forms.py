@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
-                     TimeField)
+from wtforms import (BooleanField, ColorField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 REQUIRED = _l("Ce champ est obligatoire.")
 
@@ -149,3 +150,71 @@ class BulkCancelForm(FlaskForm):
     message = TextAreaField(_l("Message aux patients"), validators=[DataRequired(REQUIRED), Length(max=300)])
     send_sms = BooleanField(_l("Prévenir aussi par SMS"))
     block = BooleanField(_l("Bloquer les créneaux libérés"))
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes (weekdays, types, practitioners)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+NUMBER = _l("Saisissez un nombre entier.")
+
+
+class TypeEditForm(FlaskForm):
+    """Every setting of an appointment type (seed 003 § 13)."""
+
+    name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    code = StringField(_l("Code court"), validators=[Length(max=12)], render_kw={"autocapitalize": "characters"})
+    duration_minutes = IntegerField(_l("Durée (minutes)"), validators=[InputRequired(NUMBER)])
+    color = ColorField(_l("Couleur"), validators=[DataRequired(REQUIRED)])
+    online = BooleanField(_l("Les patients peuvent le réserver en ligne"))
+    new_patients = BooleanField(_l("Les nouveaux patients aussi"))
+    min_notice_hours = IntegerField(_l("Délai minimum avant le rendez-vous (heures)"), validators=[InputRequired(NUMBER)])
+    max_days_ahead = IntegerField(_l("Réservable jusqu'à (jours à l'avance)"), validators=[InputRequired(NUMBER)])
+    booking_message = TextAreaField(_l("Message affiché à la réservation"), validators=[Length(max=2000)])
+    teleconsultation = BooleanField(_l("Téléconsultation"))
+    carte_vitale = BooleanField(_l("Carte Vitale à présenter"))
+    patient_can_cancel = BooleanField(_l("Le patient peut l'annuler lui-même"))
+    cancel_deadline_hours = IntegerField(_l("Annulation possible jusqu'à (heures avant)"),
+                                         validators=[InputRequired(NUMBER)])
+
+
+class CopyDayForm(FlaskForm):
+    schedule_id = SelectField(_l("Emploi du temps"), coerce=int, choices=[], id="copy-day-schedule")
+    source = SelectField(_l("Copier les plages du"), coerce=int, choices=WEEKDAYS, id="copy-day-source")
+    targets = CheckboxesField(_l("Sur les jours"), coerce=int, choices=WEEKDAYS, id="copy-day-targets")
+    replace = BooleanField(_l("Remplacer les plages de ces jours"), id="copy-day-replace")
+
+
+class CopyTypeForm(FlaskForm):
+    practitioner_ids = CheckboxesField(_l("Créer ce type aussi pour"), coerce=int, choices=[])
+
+
+class ExtraRangesForm(FlaskForm):
+    """Extra ranges (seed 003 § 7b): types, a date or a period with weekdays, a time range."""
+
+    appointment_type_ids = CheckboxesField(_l("Types de rendez-vous"), coerce=int, choices=[])
+    first = DateField(_l("Le (ou du)"), validators=[DataRequired(_l("Saisissez une date valide."))])
+    last = DateField(_l("Au (facultatif)"), validators=[Optional()])
+    weekdays = CheckboxesField(_l("Jours de la semaine (pour une période)"), coerce=int, choices=WEEKDAYS)
+    starts = TimeField(_l("De"), validators=[DataRequired(_l("Saisissez une heure."))])
+    ends = TimeField(_l("À (fin du dernier rendez-vous)"), validators=[DataRequired(_l("Saisissez une heure."))])
+
+
+class ReplacementForm(FlaskForm):
+    """A replacement (seed 003 § 11); the substitute is chosen, or typed to be created."""
+
+    name = StringField(_l("Nom du remplacement"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    practitioner_id = SelectField(_l("Praticien remplacé"), coerce=int, choices=[])
+    substitute_id = SelectField(_l("Remplaçant"), coerce=int, choices=[])
+    substitute_title = StringField(_l("Titre"), default="Dr", validators=[Length(max=20)])
+    substitute_first_name = StringField(_l("Prénom"), validators=[Length(max=80)])
+    substitute_last_name = StringField(_l("Nom"), validators=[Length(max=80)])
+    schedule_id = SelectField(_l("Emploi du temps du remplaçant"), coerce=int, choices=[])
+    starts_on = DateField(_l("Du"), validators=[DataRequired(_l("Saisissez une date valide."))])
+    ends_on = DateField(_l("Au"), validators=[DataRequired(_l("Saisissez une date valide."))])
+    weekdays = CheckboxesField(_l("Jours concernés"), coerce=int, choices=WEEKDAYS, default=[0, 1, 2, 3, 4])
+    dates_shown = HiddenField()
+    kept = SelectMultipleField(choices=[], validate_choice=False)  # the ticked dates of "voir les dates"

@@ -13,7 +13,7 @@ from portal.agenda.models import Appointment, AppointmentStatus
 from portal.booking.confirmations import send_confirmation
 from portal.booking.models import BookingRequest
 from portal.booking.services import (check_slot, teleconsult_mobile_for, check_contacts, clean_reason,
-                                     get_online_type, normalise_contact, settings_for)
+                                     get_online_type, normalize_contact, settings_for)
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.db import utcnow
@@ -44,9 +44,9 @@ def _person(last_name: str, first_name: str, birth_date: date | None, mobile: st
     phone = normalize_phone(mobile)
     if phone is None or not is_mobile(phone):
         raise Invalid(_("Indiquez un numéro de portable valide : le code de confirmation y est envoyé."), "mobile")
-    address = normalise_contact(email) if "@" in (email or "") else None
-    if address is None:
+    if "@" not in (email or ""):
         raise Invalid(_("Indiquez une adresse e-mail valide : la confirmation y est envoyée."), "email")
+    address = normalize_contact(email, field_name="email")
     return phone, address
 
 

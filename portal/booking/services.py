@@ -3,12 +3,12 @@ offered, newcomers confirmed by SMS while their slot is held, confirmation e-mai
 .ics file, and cancelling online before the type's deadline."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -24,6 +24,8 @@ from portal.core.phones import is_mobile, normalize_phone
 from portal.extensions import db
 from portal.patients.models import Patient
 from portal.patients.services import patient_contacts
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def settings_for(practice_id: int) -> BookingSettings:
@@ -54,15 +56,21 @@ def map_link(practice: Practice, settings: BookingSettings) -> str:
 
 # -- who may book ---------------------------------------------------------------------------
 
-def normalise_contact(raw: str) -> str | None:
-    """An e-mail address in lower case, or a phone number in E.164; None when it is neither."""
-    raw = (raw or "").strip()
-    if "@" in raw:
-        try:
-            return validate_email(raw, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            return None
-    return normalize_phone(raw)
+def normalize_contact(raw: str, *, field_name: str = "value") -> str:
+    """An e-mail address (lower-cased) or a mobile number (E.164), as the whitelist and bans
+    store them. Raises `Invalid` for anything else (a landline is refused: codes go by SMS)."""
+    value = (raw or "").strip()
+    if not value:
+        raise Invalid(_("Saisissez une adresse e-mail ou un numéro de portable."), field_name)
+    if "@" in value:
+        if not EMAIL_RE.match(value) or len(value) > 200:
+            raise Invalid(_("« %(value)s » n'est pas une adresse e-mail valide.", value=value), field_name)
+        return value.lower()
+    phone = normalize_phone(value)
+    if phone is None or not is_mobile(phone):
+        raise Invalid(_("« %(value)s » n'est ni une adresse e-mail ni un numéro de portable.", value=value),
+                      field_name)
+    return phone
 
 
 def check_contacts(practice_id: int, contacts: list[str], patient_id: int | None = None) -> None:

@@ -58,6 +58,24 @@ AUDIT_ACTION = {
     "agenda.schedule_changed": _l("Emploi du temps modifié"),
     "agenda.schedule_created": _l("Emploi du temps créé"),
     "agenda.type_created": _l("Type de rendez-vous créé"),
+    "agenda.type_changed": _l("Type de rendez-vous modifié"),
+    "agenda.type_deactivated": _l("Type de rendez-vous désactivé"),
+    "agenda.types_reordered": _l("Ordre des types de rendez-vous modifié"),
+    "agenda.extras_added": _l("Plages extra ouvertes"),
+    "agenda.extra_deleted": _l("Plage extra supprimée"),
+    "agenda.replacement_saved": _l("Remplacement enregistré"),
+    "agenda.replacement_deleted": _l("Remplacement supprimé"),
+    "agenda.rights_changed": _l("Droits du secrétariat modifiés"),
+    "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
+    "booking.profile_changed": _l("Profil du praticien modifié"),
+    "booking.contact_added": _l("Contact autorisé à réserver"),
+    "booking.contact_removed": _l("Contact retiré des patients connus"),
+    "booking.contacts_imported": _l("Contacts importés"),
+    "booking.ban_added": _l("Interdiction de réserver"),
+    "booking.ban_removed": _l("Interdiction de réserver levée"),
+    "booking.reason_added": _l("Motif de visite ajouté"),
+    "booking.reason_removed": _l("Motif de visite retiré"),
+    "booking.reasons_reordered": _l("Ordre des motifs de visite modifié"),
     "practice.created": _l("Cabinet créé"),
     "practitioner.created": _l("Praticien ajouté"),
     "staff.2fa_reset": _l("Authentification à deux facteurs réinitialisée"),
@@ -88,7 +106,12 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "Appointment": _l("Rendez-vous"), "AppointmentType": _l("Type de rendez-vous"),
                "Schedule": _l("Emploi du temps"), "Unavailability": _l("Indisponibilité"),
                "CalendarEvent": _l("Événement du planning"), "Practice": _l("Cabinet"),
-               "Practitioner": _l("Praticien")}
+               "Practitioner": _l("Praticien"), "BookingRequest": _l("Demande de rendez-vous en ligne"),
+               "WaitingEntry": _l("Liste d'attente"), "WaitingOffer": _l("Proposition de créneau"),
+               "BookingSettings": _l("Réservation en ligne"),
+               "KnownContact": _l("Patient connu"), "BookingBan": _l("Interdiction de réserver"),
+               "VisitReason": _l("Motif de visite"), "ExtraRange": _l("Plage extra"),
+               "Replacement": _l("Remplacement"), "SecretaryRight": _l("Droits du secrétariat")}
 
 
 def _label(table):
