@@ -183,3 +183,28 @@ def free_slots(*, practice, practitioner_id: int, first: date, last: date, appoi
         if not clash:
             free.append(slot)
     return free
+
+
+def next_free_slots(*, practice, code: str, count: int = 20, first: date, last: date,
+                    now: datetime | None = None) -> list[tuple[int, Slot]]:
+    """The next `count` free slots, across every practitioner, of the types with this short code
+    (CONT, RV1A…: each practitioner has their own type of that kind), from `first` to `last`.
+    Returns (practitioner id, slot) pairs in time order.
+
+    Each practitioner is searched in growing spans (two weeks, then twice as long…) until they
+    alone could fill the list, so a busy month costs a few more queries, never one per day.
+    """
+    types = db.session.execute(select(AppointmentType.practitioner_id, AppointmentType.id).where(
+        AppointmentType.practice_id == practice.id, AppointmentType.code == code.strip().upper(),
+        AppointmentType.active.is_(True))).all()
+    found: list[tuple[int, Slot]] = []
+    for practitioner_id, type_id in types:
+        start, span, mine = first, 14, []
+        while start <= last and len(mine) < count:
+            end = min(start + timedelta(days=span - 1), last)
+            mine += free_slots(practice=practice, practitioner_id=practitioner_id, first=start, last=end,
+                               appointment_type_id=type_id, now=now)
+            start, span = end + timedelta(days=1), span * 2
+        found += [(practitioner_id, s) for s in mine[:count]]
+    found.sort(key=lambda pair: (pair[1].starts_at, pair[0]))
+    return found[:count]

@@ -111,3 +111,26 @@ def test_the_query_count_does_not_grow_with_the_span(week, db):
         assert slots
     # activations, replacements, extra ranges, template ranges, types, blocks, appointments
     assert counts[0] == counts[1] <= 7
+
+
+def test_the_next_free_slots_across_practitioners(week, db):
+    from portal.agenda.availability import next_free_slots
+    from portal.core.services import add_practitioner
+
+    other = add_practitioner(week.practice, first_name="Paul", last_name="Bernard", actor=OPERATOR)
+    kind = services.add_appointment_type(practitioner=other, name="Contrôle", code="CONT", duration_minutes=30,
+                                         actor=OPERATOR)
+    schedule = services.create_schedule(practitioner=other, name="Mardi", actor=OPERATOR)
+    services.add_range(schedule, weekday=1, starts=time(8), ends=time(9), appointment_type=kind, actor=OPERATOR)
+    services.activate_schedule(schedule, starts_on=date(2026, 1, 1), ends_on=None, actor=OPERATOR)
+    services.add_appointment_type(practitioner=other, name="Autre", code="RVC", duration_minutes=30, actor=OPERATOR)
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 11, 23, 8, tzinfo=UTC)):  # Monday 09:00 in Paris
+        pairs = next_free_slots(practice=week.practice, code="cont", count=20, first=date(2026, 11, 23),
+                                last=date(2027, 5, 22))
+    assert len(pairs) == 20
+    starts = [s.starts_at for _, s in pairs]
+    assert starts == sorted(starts)
+    # Monday's remaining morning is Dr Martin's; Tuesday 08:00 and 08:30 are Dr Bernard's, before her 09:00.
+    tuesday = [(pid, s.local_start.strftime("%H:%M")) for pid, s in pairs if s.local_start.day == 24]
+    assert tuesday[:3] == [(other.id, "08:00"), (other.id, "08:30"), (week.practitioner.id, "09:00")]
