@@ -4,6 +4,12 @@ Practitioners and owners may do everything in every agenda of their practice ("q
 plus peut le moins"). A secretary may see and book unless a `SecretaryRight` row says
 otherwise, and may change schedules (`manage`) or types and settings (`configure`) only where
 a row allows it.
+
+- view: the planning pages;
+- book: the desk's work — book, move, cancel, mark a no-show, block slots, days off, reopen,
+  bulk cancellation, the waiting list (seed 004: any secretary may close public holidays);
+- manage: weekly schedules, extra ranges, replacements, calendar events, the holiday calendar;
+- configure: appointment types.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from flask_login import current_user
 
-from portal.agenda import availability, bp, desk, rights, services, waiting
+from portal.agenda import availability, bp, desk, planning, rights, services, waiting
 from portal.accounts.forms import ConfirmForm
 from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, ExtraForm, choices
 from portal.core.auth import staff_required
@@ -125,6 +125,7 @@ def block():
     form.appointment_type_id.choices = _type_choices(types)
     if not form.validate_on_submit():
         return _planning(form.practitioner_id.data, day, block_form=form, status=422)
+    rights.require(current_user, form.practitioner_id.data, "book")
     try:
         services.block_time(practice=g.practice, practitioner_id=form.practitioner_id.data,
                             starts_at=services.local_to_utc(g.practice, day, form.starts.data),
@@ -148,6 +149,7 @@ def days_off():
     form = DaysOffForm()
     if not form.validate_on_submit():
         return _planning(form.practitioner_id.data, day, days_off_form=form, status=422)
+    rights.require(current_user, form.practitioner_id.data, "book")
     try:
         services.take_days_off(practice=g.practice, practitioner_id=form.practitioner_id.data, first=form.first.data,
                                last=form.last.data, label=form.label.data or "", actor=current_actor())
@@ -163,8 +165,10 @@ def days_off():
 @staff_required()
 def reopen(unavailability_id: int):
     day = _day_arg()
+    row = planning.get_unavailability(practice_id=g.practice.id, unavailability_id=unavailability_id)
+    rights.require(current_user, row.practitioner_id, "book")
     if ConfirmForm().validate_on_submit():
-        services.reopen(practice=g.practice, unavailability_id=unavailability_id, actor=current_actor())
+        services.reopen(practice=g.practice, unavailability_id=row.id, actor=current_actor())
         commit()
     return _back(request.form.get("practitioner_id", type=int), day, _("Créneaux rouverts."))
 

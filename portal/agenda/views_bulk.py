@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from portal.agenda import bp, services
+from portal.agenda import bp, rights, services
 from portal.agenda.forms import BulkCancelForm, choices
 from portal.core.auth import staff_required
 from portal.core.db import commit
@@ -29,6 +30,7 @@ def bulk_cancel():
     form = _form()
     if request.method == "GET" or not form.validate_on_submit():
         return render("agenda/bulk_cancel.html", form=form, preview=None, status=422 if form.is_submitted() else 200)
+    rights.require(current_user, form.practitioner_id.data, "book")
     try:
         affected = services.appointments_to_cancel(
             practice=g.practice, practitioner_id=form.practitioner_id.data, first=form.first.data,

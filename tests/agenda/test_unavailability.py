@@ -95,3 +95,24 @@ def test_staff_block_an_afternoon_and_take_a_day_off_from_the_page(auth, client,
         "last": MONDAY.isoformat()}, follow_redirects=True)
     page = r.get_data(as_text=True)
     assert "Congés enregistrés" in page and "Aucun créneau libre ce jour-là" in page
+
+
+def test_a_secretary_without_the_booking_right_cannot_block_or_close(auth, client, week, make_staff, db):
+    from portal.agenda.models import SecretaryRight
+
+    secretary = make_staff(week.practice, "secretary")
+    db.session.add(SecretaryRight(practice_id=week.practice.id, staff_user_id=secretary.id,
+                                  practitioner_id=week.practitioner.id, can_view=True, can_book=False))
+    db.session.commit()
+    auth.staff(secretary)
+    html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={MONDAY.isoformat()}").get_data(
+        as_text=True)
+    token = csrf_from(html)
+    r = client.post(f"/console/agenda/bloquer?jour={MONDAY.isoformat()}",
+                    data={"csrf_token": token, "practitioner_id": week.practitioner.id, "starts": "09:00",
+                          "ends": "10:00", "appointment_type_id": "0"})
+    assert r.status_code == 403
+    r = client.post(f"/console/agenda/conges?jour={MONDAY.isoformat()}",
+                    data={"csrf_token": token, "practitioner_id": week.practitioner.id,
+                          "first": MONDAY.isoformat(), "last": MONDAY.isoformat()})
+    assert r.status_code == 403
