@@ -34,9 +34,12 @@ def _type_choices(types: dict) -> list:
 def _planning(practitioner_id: int | None, day: date, form=None, status=200, conflict=None, nearby=(),
               block_form=None, days_off_form=None, extra_form=None):
     team = services.practitioners(g.practice.id)
+    visible = set(rights.visible_practitioner_ids(current_user, [p.id for p in team]))
+    team = [p for p in team if p.id in visible or p.id == practitioner_id]
     current = next((p for p in team if p.id == practitioner_id), team[0] if team else None)
-    slots, appointments, types, blocks = [], [], {}, []
+    slots, appointments, types, blocks, events = [], [], {}, [], []
     if current is not None:
+        events = planning.events_between(practice_id=g.practice.id, first=day, last=day, practitioner_ids=[current.id])
         slots = availability.free_slots(practice=g.practice, practitioner_id=current.id, first=day, last=day)
         appointments = services.day_appointments(practice=g.practice, practitioner_id=current.id, day=day)
         types = {t.id: t for t in services.appointment_types(practice_id=g.practice.id, practitioner_id=current.id)}
@@ -52,7 +55,7 @@ def _planning(practitioner_id: int | None, day: date, form=None, status=200, con
     extra_form.appointment_type_id.choices = choices((t.id, t.name) for t in types.values())
     return render("agenda/day.html", fragment="agenda/_day.html", target="agenda-day", status=status,
                   team=team, practitioner=current, day=day, slots=slots, appointments=appointments, types=types,
-                  blocks=blocks, form=form, block_form=block_form, days_off_form=days_off_form, extra_form=extra_form,
+                  blocks=blocks, events=events, form=form, block_form=block_form, days_off_form=days_off_form, extra_form=extra_form,
                   confirm=ConfirmForm(), conflict=conflict, nearby=nearby, timedelta=timedelta, now=utcnow(),
                   **desk.pick_context(form, practice_id=g.practice.id))
 

@@ -107,6 +107,20 @@ def bookable_practitioners(practice: Practice) -> list[tuple[Practitioner, list[
             if any(k.practitioner_id == p.id for k in kinds)]
 
 
+def with_photo(practice_id: int) -> set[int]:
+    """Ids of the practice's practitioners who have a photo (without loading the photos)."""
+    return set(db.session.scalars(select(Practitioner.id).where(Practitioner.practice_id == practice_id,
+                                                                Practitioner.photo.is_not(None))))
+
+
+def public_photo(practice: Practice, practitioner_id: int) -> bytes:
+    """The photo of a practitioner shown on the booking page, or `NotFound`."""
+    practitioner = agenda.get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
+    if not practitioner.active or not practitioner.photo:
+        raise NotFound()
+    return practitioner.photo
+
+
 def get_online_type(*, practice: Practice, practitioner_id: int, type_id: int,
                     newcomer: bool) -> tuple[Practitioner, AppointmentType]:
     """The practitioner and one of their online types, or `NotFound`."""

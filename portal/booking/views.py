@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import Response, abort, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -67,7 +67,7 @@ def _page(practice, status=200):
         first = start
     return render("booking/page.html", fragment="booking/_slots.html", target="booking-slots", status=status,
                   practice=practice, settings=settings, map_link=services.map_link(practice, settings),
-                  team=team, practitioner=practitioner, kinds=kinds, kind=kind, days=days, window=window,
+                  team=team, photos=services.with_photo(practice.id), practitioner=practitioner, kinds=kinds, kind=kind, days=days, window=window,
                   first=first, newcomer=newcomer, timedelta=timedelta)
 
 
@@ -255,3 +255,14 @@ def cancel_by_link(slug, token):
                   local=appointment.starts_at.astimezone(ZoneInfo(practice.timezone)),
                   deadline=confirmations.cancel_deadline(appointment).astimezone(ZoneInfo(practice.timezone)),
                   can_cancel=confirmations.can_cancel_online(appointment), now=utcnow())
+
+
+@bp.route("/cabinet/<slug>/praticiens/<int:practitioner_id>/photo.jpg")
+@public
+def practitioner_photo(slug, practitioner_id: int):
+    practice = _practice(slug)
+    try:
+        body = services.public_photo(practice, practitioner_id)
+    except NotFound:
+        abort(404)
+    return Response(body, mimetype="image/jpeg")

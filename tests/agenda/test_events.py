@@ -131,3 +131,16 @@ def test_without_the_manage_right_events_are_read_only(auth, client, week, make_
                                   practitioner_id=week.practitioner.id, can_manage=True))
     commit()
     assert client.post("/console/agenda/evenements", data=data).status_code == 303
+
+
+def test_the_day_page_shows_the_days_events(auth, client, week, make_staff, db):
+    from portal.agenda import planning
+    from tests.agenda.test_booking import MONDAY
+
+    planning.add_event(practice=week.practice, practitioner_id=week.practitioner.id, starts_on=MONDAY,
+                       ends_on=MONDAY, title="Livraison du fauteuil", actor=OPERATOR)
+    db.session.commit()
+    auth.staff(make_staff(week.practice, "secretary"))
+    html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={MONDAY.isoformat()}").get_data(
+        as_text=True)
+    assert 'id="agenda-day-events"' in html and "Livraison du fauteuil" in html

@@ -405,3 +405,24 @@ def test_the_public_form_is_rate_limited(client, online):
         codes = [client.post(book_url(online, slot), data={"csrf_token": csrf_from(html), "last_name": ""}).status_code
                  for _ in range(21)]
     assert codes[:20] == [422] * 20 and codes[20] == 429
+
+
+def test_the_practitioners_photo_and_diplomas_on_the_page(client, online, db):
+    import io
+
+    from PIL import Image
+
+    from portal.core.images import identity_photo
+
+    raw = io.BytesIO()
+    Image.new("RGB", (800, 600), "teal").save(raw, "PNG")
+    online.practitioner.photo = identity_photo(raw.getvalue())
+    online.practitioner.diplomas = "DU d'orthodontie, Paris"
+    commit()
+    html = text(client.get(f"/cabinet/{online.practice.slug}/rendez-vous"))
+    assert "DU d'orthodontie, Paris" in html and f"/praticiens/{online.practitioner.id}/photo.jpg" in html
+    r = client.get(f"/cabinet/{online.practice.slug}/praticiens/{online.practitioner.id}/photo.jpg")
+    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data[:2] == b"\xff\xd8"
+    online.practitioner.photo = None
+    commit()
+    assert client.get(f"/cabinet/{online.practice.slug}/praticiens/{online.practitioner.id}/photo.jpg").status_code == 404
