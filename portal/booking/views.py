@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.agenda import services as agenda
+from portal.agenda.availability import replacements_between
 from portal.booking import bp, confirmations, newcomers, services
 from portal.booking.forms import AccountBookingForm, CancelForm, CodeForm, NewcomerForm, ResendForm
 from portal.core.auth import public
@@ -53,7 +54,7 @@ def _page(practice, status=200):
     practitioner = next((p for p, _types in team if p.id == pid), None)
     kinds = next((types for p, types in team if p.id == pid), [])
     kind = next((k for k in kinds if k.id == tid), None)
-    slots, window, days = [], None, []
+    slots, window, days, substitutes = [], None, [], {}
     first = _first_day()
     if practitioner and kind:
         slots, window = services.online_slots(practice=practice, practitioner=practitioner, kind=kind,
@@ -64,11 +65,14 @@ def _page(practice, status=200):
         start = max(first or window.first, window.first)
         days = [(start + timedelta(days=i), by_day.get(start + timedelta(days=i), [])) for i in range(7)
                 if start + timedelta(days=i) <= window.last]
+        covers = replacements_between(practice_id=practice.id, practitioner_id=practitioner.id, first=start,
+                                      last=start + timedelta(days=6))
+        substitutes = {day: r.substitute.display_name for day, _slots in days for r in covers if r.covers(day)}
         first = start
     return render("booking/page.html", fragment="booking/_slots.html", target="booking-slots", status=status,
                   practice=practice, settings=settings, map_link=services.map_link(practice, settings),
                   team=team, photos=services.with_photo(practice.id), practitioner=practitioner, kinds=kinds, kind=kind, days=days, window=window,
-                  first=first, newcomer=newcomer, timedelta=timedelta)
+                  first=first, newcomer=newcomer, substitutes=substitutes, timedelta=timedelta)
 
 
 @bp.route("/cabinet/<slug>/rendez-vous")

@@ -426,3 +426,17 @@ def test_the_practitioners_photo_and_diplomas_on_the_page(client, online, db):
     online.practitioner.photo = None
     commit()
     assert client.get(f"/cabinet/{online.practice.slug}/praticiens/{online.practitioner.id}/photo.jpg").status_code == 404
+
+
+def test_the_page_says_who_replaces_the_practitioner(client, online, db):
+    from portal.agenda import setup
+
+    substitute = setup.add_substitute(online.practice, title="Dr", first_name="Marc", last_name="Durand",
+                                      actor=OPERATOR)
+    setup.save_replacement(replacement=None, name="Congrès", practitioner=online.practitioner, substitute=substitute,
+                           schedule=online.schedule, starts_on=MONDAY, ends_on=MONDAY, weekdays=0b1111111,
+                           skipped_dates=[], actor=OPERATOR)
+    commit()
+    with time_machine.travel(NOW):
+        html = text(client.get(page_url(online, du=MONDAY.isoformat())))
+    assert html.count("Dr Marc Durand remplace Dr Claire Martin") == 1
