@@ -78,17 +78,13 @@ def confirmation_text(practice, appointment: Appointment) -> str:
 def send_confirmation(practice, appointment: Appointment) -> None:
     """Tell the patient of a booking: by SMS when a mobile is known, else by e-mail. Keyed on
     the appointment, so it leaves once."""
-    from portal.notify.services import queue_email, queue_sms
+    from portal.notify.services import queue_to_person
 
     db.session.refresh(appointment, ["patient", "appointment_type"])
     mobile, email = patient_contact(appointment.patient)
-    text = confirmation_text(practice, appointment)
-    if mobile:
-        queue_sms(practice_id=practice.id, to=mobile, body=text, key=f"booked:{appointment.id}:sms",
-                  category="confirmation")
-    elif email:
-        queue_email(practice_id=practice.id, to=email, subject=_("Rendez-vous confirmé"), body=text,
-                    key=f"booked:{appointment.id}:email", category="confirmation")
+    queue_to_person(practice_id=practice.id, mobile=mobile, email=email, subject=_("Rendez-vous confirmé"),
+                    body=confirmation_text(practice, appointment), key=f"booked:{appointment.id}",
+                    category="confirmation")
 
 
 def update_note(appointment: Appointment, *, note: str, actor: Actor) -> None:

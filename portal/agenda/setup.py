@@ -19,7 +19,7 @@ from portal.agenda.rights import DEFAULTS, RIGHTS
 from portal.agenda.services import practitioners
 from portal.core import audit
 from portal.core.audit import Actor
-from portal.core.db import utcnow
+from portal.core.db import move_in_order, utcnow
 from portal.core.errors import Invalid, NotFound
 from portal.core.labels import WEEKDAY
 from portal.core.models import Practice, Practitioner
@@ -93,14 +93,8 @@ def move_appointment_type(kind: AppointmentType, *, up: bool, actor: Actor) -> N
     ordered = _active_types(kind)
     if kind not in ordered:
         raise NotFound()
-    i = ordered.index(kind)
-    j = i - 1 if up else i + 1
-    if not 0 <= j < len(ordered):
+    if not move_in_order(ordered, kind, up=up):
         return
-    ordered[i], ordered[j] = ordered[j], ordered[i]
-    for position, row in enumerate(ordered):
-        row.position = position
-    db.session.flush()
     audit.record("agenda.types_reordered", actor=actor, practice_id=kind.practice_id, target=kind)
 
 

@@ -90,7 +90,7 @@ def make_offers(appointment_id: int) -> list[WaitingOffer]:
     e-mail without a mobile) with a link, valid 24 hours or until the time starts, whichever
     comes first. Does nothing if the time was taken again, is past or blocked. Idempotent:
     an entry already offered this time is skipped, and every message has its own key."""
-    from portal.notify.services import queue_email, queue_sms
+    from portal.notify.services import queue_to_person
 
     appointment = db.session.get(Appointment, appointment_id)
     now = utcnow()
@@ -131,12 +131,8 @@ def make_offers(appointment_id: int) -> list[WaitingOffer]:
         text = _("%(practice)s : un rendez-vous (%(kind)s) s'est libéré le %(when)s pour %(name)s. "
                  "Le premier à accepter l'obtient : %(link)s", practice=practice.name, kind=entry.appointment_type.name,
                  when=local, name=entry.patient.first_name, link=f"{base}/rdv/offre/{SECRET_MARK}")
-        if mobile:
-            queue_sms(practice_id=practice.id, to=mobile, body=text, key=f"offer:{offer.id}", category="waiting_offer",
-                      secret=token)
-        else:
-            queue_email(practice_id=practice.id, to=email, subject=_("Un rendez-vous s'est libéré"), body=text,
-                        key=f"offer:{offer.id}", category="waiting_offer", secret=token)
+        queue_to_person(practice_id=practice.id, mobile=mobile, email=email, subject=_("Un rendez-vous s'est libéré"),
+                        body=text, key=f"offer:{offer.id}", category="waiting_offer", secret=token)
         made.append(offer)
     return made
 
@@ -162,17 +158,13 @@ def _check_open(offer: WaitingOffer) -> None:
 
 
 def _tell_taken(practice, offer: WaitingOffer) -> None:
-    from portal.notify.services import queue_email, queue_sms
+    from portal.notify.services import queue_to_person
 
     mobile, email = patient_contact(offer.entry.patient)
     text = _("%(practice)s : le rendez-vous proposé a déjà été pris. Vous restez sur la liste d'attente.",
              practice=practice.name)
-    if mobile:
-        queue_sms(practice_id=practice.id, to=mobile, body=text, key=f"offer_taken:{offer.id}",
-                  category="waiting_offer")
-    elif email:
-        queue_email(practice_id=practice.id, to=email, subject=_("Rendez-vous déjà pris"), body=text,
-                    key=f"offer_taken:{offer.id}", category="waiting_offer")
+    queue_to_person(practice_id=practice.id, mobile=mobile, email=email, subject=_("Rendez-vous déjà pris"),
+                    body=text, key=f"offer_taken:{offer.id}", category="waiting_offer")
 
 
 def accept_offer(token: str, *, actor: Actor) -> Appointment:

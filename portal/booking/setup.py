@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from portal.booking.models import ROLLING_WINDOWS, BookingBan, BookingSettings, KnownContact, VisitReason
 from portal.core import audit
 from portal.core.audit import Actor
+from portal.core.db import move_in_order
 from portal.core.errors import Invalid, NotFound
 from portal.core.images import identity_photo
 from portal.core.models import Practitioner
@@ -254,13 +255,6 @@ def remove_reason(*, practice_id: int, reason_id: int, actor: Actor) -> None:
 def move_reason(*, practice_id: int, reason_id: int, up: bool, actor: Actor) -> None:
     """Swap a reason with its neighbour above (`up`) or below; nothing at either end."""
     reason = _reason(practice_id, reason_id)
-    ordered = visit_reasons(practice_id)
-    i = ordered.index(reason)
-    j = i - 1 if up else i + 1
-    if not 0 <= j < len(ordered):
+    if not move_in_order(visit_reasons(practice_id), reason, up=up):
         return
-    ordered[i], ordered[j] = ordered[j], ordered[i]
-    for position, row in enumerate(ordered):
-        row.position = position
-    db.session.flush()
     audit.record("booking.reasons_reordered", actor=actor, practice_id=practice_id, target=reason)

@@ -98,3 +98,17 @@ def bump(column, row_id: int, by: int = 1) -> int:
     if obj is not None:
         attributes.set_committed_value(obj, column.key, new)
     return new
+
+
+def move_in_order(rows: list, row, *, up: bool) -> bool:
+    """Swap `row` with its neighbour above (`up`) or below in `rows` and renumber every row's
+    `position` 0, 1, 2… (so gaps and ties left by deletions disappear). False at either end."""
+    i = rows.index(row)
+    j = i - 1 if up else i + 1
+    if not 0 <= j < len(rows):
+        return False
+    rows[i], rows[j] = rows[j], rows[i]
+    for position, item in enumerate(rows):
+        item.position = position
+    db.session.flush()
+    return True

@@ -14,8 +14,8 @@ from portal.agenda.models import Appointment, AppointmentStatus
 from portal.core.db import utcnow
 from portal.core.models import Practice
 from portal.extensions import db
-from portal.notify.models import OutboxMessage
-from portal.notify.services import queue_email, queue_sms
+from portal.notify.models import Channel, OutboxMessage
+from portal.notify.services import queue_to_person
 from portal.patients.models import Patient
 from portal.patients.services import patient_contact
 
@@ -59,12 +59,8 @@ def send_due_reminders(now: datetime | None = None) -> int:
                  patient=appointment.patient.first_name, type=appointment.appointment_type.name,
                  doctor=appointment.practitioner.display_name, practice=practice.name, when=when,
                  phone=practice.phone or "—")
-        if email:
-            queue_email(practice_id=practice.id, to=email, subject=_("Rappel de rendez-vous"), body=text, key=key,
-                        category="reminder")
-        elif mobile:
-            queue_sms(practice_id=practice.id, to=mobile, body=text, key=key + ":sms", category="reminder")
-        else:
+        if queue_to_person(practice_id=practice.id, mobile=mobile, email=email, subject=_("Rappel de rendez-vous"),
+                           body=text, key=key, category="reminder", prefer=Channel.email) is None:
             continue
         queued += 1
     return queued

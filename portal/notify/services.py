@@ -71,6 +71,22 @@ def queue_email(*, practice_id: int | None, to: str, subject: str, body: str, ke
                   recipient=to, subject=subject, body=body, secret=secret, attachment=attachment)
 
 
+def queue_to_person(*, practice_id: int, mobile: str | None, email: str, subject: str, body: str, key: str,
+                    category: str, prefer: Channel = Channel.sms, secret: str | None = None) -> OutboxMessage | None:
+    """One message to a person on one channel: `prefer`'s when they have that contact, else the
+    other. The SMS key gets ":sms" when e-mail is preferred, so a retry never switches channel.
+    Returns None when they have neither."""
+    order = [Channel.sms, Channel.email] if prefer is Channel.sms else [Channel.email, Channel.sms]
+    for channel in order:
+        if channel is Channel.sms and mobile:
+            return queue_sms(practice_id=practice_id, to=mobile, body=body, category=category, secret=secret,
+                             key=key if prefer is Channel.sms else f"{key}:sms")
+        if channel is Channel.email and email:
+            return queue_email(practice_id=practice_id, to=email, subject=subject, body=body, key=key,
+                               category=category, secret=secret)
+    return None
+
+
 def queue_notice(*, practice_id: int, patient_id: int, text: str, key: str, category: str) -> None:
     """A notice in the patient space (shown on the home page until read). Idempotent on `key`."""
     from portal.notify.models import PatientNotice

@@ -1,16 +1,11 @@
 """Booking: rules, the day's planning page, and no double booking even under 50 parallel requests."""
 from __future__ import annotations
 
-import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from datetime import date, time, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from portal.agenda import services
 from portal.agenda.availability import template_slots
@@ -19,6 +14,7 @@ from portal.core.db import commit
 from portal.core.errors import Conflict, Invalid, NotFound
 from tests.agenda.conftest import OPERATOR
 from tests.conftest import csrf_from
+from tests.races import post_at_once
 
 MONDAY = date(2030, 11, 25)  # far enough ahead to be bookable whenever the suite runs
 
@@ -124,40 +120,13 @@ def test_fifty_parallel_bookings_of_one_slot_through_http(app, auth, client, wee
         as_text=True)
     token, cookie = csrf_from(html), client.get_cookie("__Host-sourire").value
     slot = slots_on(week)[3]
-    body = urllib.parse.urlencode({"csrf_token": token, "practitioner_id": week.practitioner.id,
-                                   "patient_number": "777", "slot": f"{slot.starts_at.isoformat()}|{week.type.id}"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/console/agenda/rendez-vous?jour={MONDAY.isoformat()}"
-    barrier, results = threading.Barrier(50), [None] * 50
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-
-    def attempt(i):
-        request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-            "Cookie": f"__Host-sourire={cookie}", "Content-Type": "application/x-www-form-urlencoded"})
-        barrier.wait()
-        try:
-            with opener.open(request, timeout=60) as response:
-                results[i] = (response.status, "")
-        except urllib.error.HTTPError as exc:
-            results[i] = (exc.code, exc.read().decode())
-
-    try:
-        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(50)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-    finally:
-        server.shutdown()
+    body = {"csrf_token": token, "practitioner_id": week.practitioner.id, "patient_number": "777",
+            "slot": f"{slot.starts_at.isoformat()}|{week.type.id}"}
+    results = post_at_once(app, f"/console/agenda/rendez-vous?jour={MONDAY.isoformat()}", [body] * 50, cookie)
     statuses = sorted(code for code, _ in results)
     assert statuses == [303] + [409] * 49, statuses
     refused = [text for code, text in results if code == 409]
-    assert all("Ce créneau vient d&#39;être pris" in t for t in refused)
+    assert all("Ce créneau vient d'être pris" in t for t in refused)
     assert all("Créneaux libres les plus proches" in t for t in refused)  # and what is still free
     booked = db.session.scalar(select(func.count()).select_from(Appointment).where(
         Appointment.status == AppointmentStatus.booked))

@@ -51,7 +51,7 @@ def test_find_by_email_pick_and_book_with_a_message_for_the_patient(auth, client
     (visit,) = booked(db)
     assert (visit.patient_id, visit.note, visit.patient_message) == (mum.id, "Première visite", "Apportez la radio.")
     (mail,) = factories.outbox("lea@example.com")
-    assert mail.key == f"booked:{visit.id}:email" and "Apportez la radio." in mail.body and "09:40" in mail.body
+    assert mail.key == f"booked:{visit.id}" and "Apportez la radio." in mail.body and "09:40" in mail.body
     from portal.agenda.desk import send_confirmation
 
     send_confirmation(week.practice, visit)  # a second call (a retried request) sends nothing more

@@ -344,52 +344,19 @@ def test_a_cancellation_link_works_only_under_its_own_practice(client, online, m
 def test_fifty_newcomers_asking_for_one_slot_at_once(app, client, online, db, monkeypatch):
     """Invariant 4 through the public page: 50 newcomers submit the same slot in parallel on a
     threaded HTTP server; one holds it, 49 hear it was just taken and see what is still free."""
-    import threading
-
     from portal.extensions import limiter
+    from tests.races import post_at_once
 
     # Fifty people, one test address: the per-address limit (tested below) would stop them first.
     monkeypatch.setattr(limiter, "enabled", False)
-    import urllib.error
-    import urllib.parse
-    import urllib.request
-
-    from werkzeug.serving import make_server
-
     slot = slots_on(online)[2]
     with time_machine.travel(NOW):
         html = text(client.get(book_url(online, slot)))
     token, cookie = csrf_from(html), client.get_cookie("__Host-sourire").value
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}{book_url(online, slot)}"
-    barrier, results = threading.Barrier(50), [None] * 50
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-
-    def attempt(i):
-        body = urllib.parse.urlencode({"csrf_token": token, **NEWCOMER, "mobile": f"06 12 00 {i // 10}{i % 10} 00",
-                                       "email": f"parent{i}@example.com"}).encode()
-        request = urllib.request.Request(url, data=body, method="POST", headers={
-            "Cookie": f"__Host-sourire={cookie}", "Content-Type": "application/x-www-form-urlencoded"})
-        barrier.wait()
-        try:
-            with opener.open(request, timeout=60) as response:
-                results[i] = (response.status, "")
-        except urllib.error.HTTPError as exc:
-            results[i] = (exc.code, html_lib.unescape(exc.read().decode()))
-
+    bodies = [{"csrf_token": token, **NEWCOMER, "mobile": f"06 12 00 {i // 10}{i % 10} 00",
+               "email": f"parent{i}@example.com"} for i in range(50)]
     with time_machine.travel(NOW, tick=True):
-        try:
-            threads = [threading.Thread(target=attempt, args=(i,)) for i in range(50)]
-            [t.start() for t in threads]
-            [t.join() for t in threads]
-        finally:
-            server.shutdown()
+        results = post_at_once(app, book_url(online, slot), bodies, cookie)
     statuses = sorted(code for code, _ in results)
     assert statuses == [303] + [409] * 49, statuses
     refused = [body for code, body in results if code == 409]
