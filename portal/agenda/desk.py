@@ -15,6 +15,7 @@ from portal.core.audit import Actor
 from portal.core.db import utcnow
 from portal.core.errors import Conflict, Invalid
 from portal.core.phones import normalize_phone
+from portal.core.web import parse_instant
 from portal.extensions import db
 from portal.patients.models import Patient
 from portal.patients.services import (create_patient_at_desk, family_of, find_one_patient, get_patient, patient_contact,
@@ -143,12 +144,14 @@ def duplicate_appointment(appointment: Appointment, *, practice, starts_at: date
 
 
 def parse_slot(raw: str) -> datetime | None:
-    """A slot button's value ("<UTC instant>" or "<UTC instant>|<type id>"), or None."""
-    try:
-        instant = datetime.fromisoformat((raw or "").split("|")[0])
-    except ValueError:
-        return None
-    return instant if instant.tzinfo is not None else None
+    """A slot button's start ("<UTC instant>" or "<UTC instant>|<type id>"), or None."""
+    return parse_instant((raw or "").split("|")[0])
+
+
+def slot_type(raw: str) -> int | None:
+    """A slot button's type id ("<UTC instant>|<type id>"), or None when absent or not a number."""
+    value = (raw or "").partition("|")[2]
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def day_of(practice, instant: datetime) -> date:

@@ -15,16 +15,13 @@ from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, ExtraForm, 
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import Conflict, DomainError
-from portal.core.web import current_actor, done, form_errors_from, render
+from portal.core.web import current_actor, date_arg, done, form_errors_from, id_arg, render
 from portal.extensions import db
 from portal.patients.services import find_one_patient
 
 
 def _day_arg() -> date:
-    try:
-        return date.fromisoformat(request.values.get("jour", ""))
-    except ValueError:
-        return utcnow().astimezone(ZoneInfo(g.practice.timezone)).date()
+    return date_arg("jour") or utcnow().astimezone(ZoneInfo(g.practice.timezone)).date()
 
 
 def _type_choices(types: dict) -> list:
@@ -64,7 +61,7 @@ def _planning(practitioner_id: int | None, day: date, form=None, status=200, con
 @bp.route("/")
 @staff_required()
 def day():
-    return _planning(request.args.get("praticien", type=int), _day_arg())
+    return _planning(id_arg("praticien"), _day_arg())
 
 
 @bp.route("/rendez-vous", methods=["POST"])
@@ -74,13 +71,12 @@ def book():
     that slot's type) for a patient found, picked or created in the form."""
     form = BookingForm()
     day_shown = _day_arg()
-    starts_at = desk.parse_slot(form.slot.data)
-    if not form.validate_on_submit() or starts_at is None:
-        if form.slot.data and starts_at is None:
+    starts_at, type_id = desk.parse_slot(form.slot.data), desk.slot_type(form.slot.data)
+    if not form.validate_on_submit() or starts_at is None or type_id is None:
+        if form.slot.data and (starts_at is None or type_id is None):
             form.slot.errors = [_("Choisissez un créneau.")]
         return _planning(form.practitioner_id.data, day_shown, form=form, status=422)
     rights.require(current_user, form.practitioner_id.data, "book")
-    type_id = int(form.slot.data.partition("|")[2] or 0)
     try:
         patient = desk.choose_patient(practice_id=g.practice.id, patient_id=form.patient_id.data,
                                       query=form.patient_number.data, new=form.new_patient(), actor=current_actor())
@@ -123,7 +119,7 @@ def block():
     """Block a time range of the day shown, for every type or one."""
     day = _day_arg()
     types = {t.id: t for t in services.appointment_types(practice_id=g.practice.id,
-                                                          practitioner_id=request.form.get("practitioner_id", type=int) or 0)}
+                                                          practitioner_id=id_arg("practitioner_id") or 0)}
     form = BlockForm()
     form.appointment_type_id.choices = _type_choices(types)
     if not form.validate_on_submit():
@@ -173,7 +169,7 @@ def reopen(unavailability_id: int):
     if ConfirmForm().validate_on_submit():
         services.reopen(practice=g.practice, unavailability_id=row.id, actor=current_actor())
         commit()
-    return _back(request.form.get("practitioner_id", type=int), day, _("Créneaux rouverts."))
+    return _back(id_arg("practitioner_id"), day, _("Créneaux rouverts."))
 
 
 @bp.route("/rendez-vous/<int:appointment_id>/annuler", methods=["POST"])
@@ -206,7 +202,7 @@ def book_extra():
     """A visit at any free time, outside the templates; the database still refuses an overlap."""
     day = _day_arg()
     types = {t.id: t for t in services.appointment_types(
-        practice_id=g.practice.id, practitioner_id=request.form.get("practitioner_id", type=int) or 0)}
+        practice_id=g.practice.id, practitioner_id=id_arg("practitioner_id") or 0)}
     form = ExtraForm()
     form.appointment_type_id.choices = choices((t.id, t.name) for t in types.values())
     if not form.validate_on_submit():

@@ -2,9 +2,9 @@
 its actions (notes, patient remarks, move, duplicate, cancel, absence, teleconsultation)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from flask import g, render_template, request
+from flask import abort, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +15,7 @@ from portal.agenda.forms import MoveForm, NoteForm, PatientPickForm, RemarksForm
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
-from portal.core.web import current_actor, done, form_errors_from, render
+from portal.core.web import current_actor, date_arg, done, form_errors_from, render
 from portal.extensions import db
 
 
@@ -33,10 +33,7 @@ def patient_pick():
 def _page(appointment, *, status=200, note_form=None, remarks_form=None, move_form=None, copy_form=None,
           conflict=None):
     rights.require(current_user, appointment.practitioner_id, "view")
-    try:
-        shown = date.fromisoformat(request.args.get("jour", ""))
-    except ValueError:
-        shown = desk.day_of(g.practice, appointment.starts_at)
+    shown = date_arg("jour") or desk.day_of(g.practice, appointment.starts_at)
     slots = free_slots(practice=g.practice, practitioner_id=appointment.practitioner_id, first=shown, last=shown,
                        appointment_type_id=appointment.appointment_type_id)
     return render("agenda/appointment.html", status=status, appointment=appointment, patient=appointment.patient,
@@ -50,6 +47,8 @@ def _page(appointment, *, status=200, note_form=None, remarks_form=None, move_fo
 
 def _load(appointment_id: int, right: str = "book"):
     appointment = services.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
+    if appointment.patient_id is None:
+        abort(404)  # a newcomer's hold, not an appointment yet: nothing to act on
     rights.require(current_user, appointment.practitioner_id, right)
     return appointment
 

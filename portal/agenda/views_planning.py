@@ -15,15 +15,12 @@ from portal.agenda.forms_planning import EventForm
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
-from portal.core.web import current_actor, done, form_errors_from, refused, render
+from portal.core.web import current_actor, date_arg, done, form_errors_from, id_arg, refused, render
 from portal.extensions import db
 
 
 def _day_arg() -> date:
-    try:
-        return date.fromisoformat(request.args.get("jour", ""))
-    except ValueError:
-        return planning.today_in(g.practice)
+    return date_arg("jour") or planning.today_in(g.practice)
 
 
 def _visible_team() -> list:
@@ -79,7 +76,7 @@ def _week(practitioner_id: int | None, day: date, *, form=None, editing=None, st
 @staff_required()
 def week():
     """One practitioner's week, Monday to Sunday, refreshing itself."""
-    return _week(request.args.get("praticien", type=int), _day_arg())
+    return _week(id_arg("praticien"), _day_arg())
 
 
 def _all(day: date, mode: str):
@@ -111,7 +108,7 @@ def all_week():
 def past():
     """The last 30 days of visits, newest first, no-shows on top (seed 004)."""
     team = _visible_team()
-    practitioner = _chosen(team, request.args.get("praticien", type=int))
+    practitioner = _chosen(team, id_arg("praticien"))
     visits = planning.past_visits(practice=g.practice, practitioner_id=practitioner.id) if practitioner else None
     return render("agenda/past.html", team=team, practitioner=practitioner, visits=visits,
                   day=planning.today_in(g.practice), nav_view="past", days=planning.PAST_DAYS)
@@ -122,7 +119,7 @@ def past():
 def holidays():
     """The holiday calendar of one practitioner for one year (seed 003 § 5)."""
     team = _visible_team()
-    practitioner = _chosen(team, request.args.get("praticien", type=int))
+    practitioner = _chosen(team, id_arg("praticien"))
     today = planning.today_in(g.practice)
     year = request.args.get("annee", type=int) or today.year
     if not 2000 <= year <= 2100:
@@ -152,11 +149,11 @@ def reopen_holiday(unavailability_id: int):
 
 def _save_event(event=None):
     # The right first: someone who may not change events gets a 403, not a form's errors.
-    _require_manage(request.form.get("practitioner_id", type=int) or None)
+    _require_manage(id_arg("practitioner_id") or None)
     team = _visible_team()
     form = _event_form(team)
     day = _day_arg()
-    shown = request.args.get("praticien", type=int)
+    shown = id_arg("praticien")
     if not form.validate_on_submit():
         return _week(shown, day, form=form, editing=event, status=422)
     practitioner_id = form.practitioner_id.data or None
@@ -195,7 +192,7 @@ def edit_event(event_id: int):
     team = _visible_team()
     form = _event_form(team, formdata=None, obj=event)
     form.practitioner_id.data = event.practitioner_id or 0
-    shown = event.practitioner_id or request.args.get("praticien", type=int)
+    shown = event.practitioner_id or id_arg("praticien")
     return _week(shown, event.starts_on, form=form, editing=event)
 
 
@@ -204,7 +201,7 @@ def edit_event(event_id: int):
 def delete_event(event_id: int):
     event = planning.get_event(practice_id=g.practice.id, event_id=event_id)
     _require_manage(event.practitioner_id)
-    shown = event.practitioner_id or request.args.get("praticien", type=int)
+    shown = event.practitioner_id or id_arg("praticien")
     day = event.starts_on
     if not ConfirmForm().validate_on_submit():
         return refused(_("La page a expiré : rechargez-la puis recommencez."), "agenda.week", praticien=shown,

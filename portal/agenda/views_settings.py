@@ -17,7 +17,7 @@ from portal.agenda.models import AppointmentType, Schedule, ScheduleRange
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
-from portal.core.web import current_actor, done, form_errors_from, render
+from portal.core.web import current_actor, done, form_errors_from, id_arg, render
 from portal.extensions import db
 
 
@@ -34,7 +34,7 @@ def _team(*wanted_rights: str):
 
 def _practitioner(*wanted_rights: str):
     team = _team(*(wanted_rights or ("configure", "manage")))
-    wanted = request.values.get("praticien", type=int)
+    wanted = id_arg("praticien")
     if wanted is None:
         return team, team[0] if team else None
     chosen = next((p for p in team if p.id == wanted), None)

@@ -15,7 +15,7 @@ from portal.agenda.models import ExtraRange, Replacement
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError, Invalid
-from portal.core.web import current_actor, done, form_errors_from, render
+from portal.core.web import current_actor, done, form_errors_from, id_arg, render
 from portal.extensions import db
 
 RIGHT_KEY = re.compile(r"^r-(\d+)-(\d+)-(view|book|manage|configure)$")
@@ -39,7 +39,7 @@ def _managed():
     team = [p for p in services.practitioners(g.practice.id) if rights.can(current_user, p.id, "manage")]
     if not team and not current_user.can(Role.practitioner):
         abort(403)
-    wanted = request.values.get("praticien", type=int)
+    wanted = id_arg("praticien")
     if wanted is None:
         return team, team[0] if team else None
     chosen = next((p for p in team if p.id == wanted), None)

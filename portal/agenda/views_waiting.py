@@ -1,7 +1,7 @@
 """The waiting list (seed 003 § 3), per practitioner: who waits, adding and removing."""
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,7 @@ from portal.agenda.forms import WaitingForm, choices
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
-from portal.core.web import current_actor, done, form_errors_from, render
+from portal.core.web import current_actor, done, form_errors_from, id_arg, render
 from portal.extensions import db
 
 
@@ -32,7 +32,7 @@ def _list_page(practitioner_id: int | None, form=None, status=200):
 @bp.route("/attente")
 @staff_required()
 def waiting_list():
-    return _list_page(request.args.get("praticien", type=int))
+    return _list_page(id_arg("praticien"))
 
 
 @bp.route("/attente", methods=["POST"])

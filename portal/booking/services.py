@@ -163,7 +163,7 @@ def online_slots(*, practice: Practice, practitioner: Practitioner, kind: Appoin
                  days: int = 7, now: datetime | None = None) -> tuple[list[Slot], Window]:
     """Free slots of one type patients may book, from `first` over `days` days, within the window."""
     window = online_window(practice, practitioner, kind, now)
-    first = max(first, window.first)
+    first = min(max(first, window.first), window.last)
     last = min(first + timedelta(days=days - 1), window.last)
     if last < first:
         return [], window

@@ -2,7 +2,7 @@
 signed-in person (for oneself or a family member) or as a newcomer confirming by SMS."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, g, redirect, request, session, url_for
@@ -16,7 +16,7 @@ from portal.booking.forms import AccountBookingForm, CancelForm, CodeForm, Newco
 from portal.core.auth import public
 from portal.core.db import commit, utcnow
 from portal.core.errors import Conflict, DomainError, NotFound
-from portal.core.web import current_actor, done, form_errors_from, refused, render
+from portal.core.web import current_actor, date_arg, done, form_errors_from, id_arg, parse_instant, refused, render
 from portal.extensions import db, limiter
 from portal.patients.services import linked_patients
 
@@ -40,17 +40,14 @@ def _signed_in(practice) -> bool:
 
 
 def _first_day() -> date | None:
-    try:
-        return date.fromisoformat(request.args.get("du", ""))
-    except ValueError:
-        return None
+    return date_arg("du")
 
 
 def _page(practice, status=200):
     settings = services.settings_for(practice.id)
     newcomer = not _signed_in(practice)
     team = services.bookable_practitioners(practice)
-    pid, tid = request.args.get("praticien", type=int), request.args.get("type", type=int)
+    pid, tid = id_arg("praticien"), id_arg("type")
     practitioner = next((p for p, _types in team if p.id == pid), None)
     kinds = next((types for p, types in team if p.id == pid), [])
     kind = next((k for k in kinds if k.id == tid), None)
@@ -83,12 +80,9 @@ def page(slug):
 
 def _slot_args(practice):
     """The practitioner, type and start chosen on the page, or 404 for anything else."""
-    pid, tid = request.args.get("praticien", type=int), request.args.get("type", type=int)
-    try:
-        starts_at = datetime.fromisoformat(request.args.get("debut", ""))
-    except ValueError:
-        abort(404)
-    if pid is None or tid is None or starts_at.tzinfo is None:
+    pid, tid = id_arg("praticien"), id_arg("type")
+    starts_at = parse_instant(request.args.get("debut"))
+    if pid is None or tid is None or starts_at is None:
         abort(404)
     try:
         practitioner, kind = services.get_online_type(practice=practice, practitioner_id=pid, type_id=tid,

@@ -14,7 +14,7 @@ from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError, Invalid
 from portal.core.phones import display_phone
-from portal.core.web import current_actor, done, form_errors_from, render
+from portal.core.web import current_actor, done, form_errors_from, id_arg, render
 from portal.extensions import db
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
@@ -23,7 +23,7 @@ IMPORT_MAX_BYTES = 2 * 1024 * 1024
 def _settings_page(status=200, settings_form=None, profile_form=None):
     settings = services.settings_for(g.practice.id)
     team = agenda.practitioners(g.practice.id)
-    wanted = request.values.get("praticien", type=int)
+    wanted = id_arg("praticien")
     practitioner = next((p for p in team if p.id == wanted), team[0] if team else None)
     if settings_form is None:
         settings_form = BookingSettingsForm(formdata=None, obj=settings)

@@ -12,7 +12,8 @@ FILE_STATUS = {"consultation": _l("Consultation"), "in_treatment": _l("En traite
 RESPONSIBLE_ROLE = {"parent1": _l("Parent 1"), "parent2": _l("Parent 2"), "financial": _l("Responsable financier")}
 WEEKDAY = {0: _l("Lundi"), 1: _l("Mardi"), 2: _l("Mercredi"), 3: _l("Jeudi"), 4: _l("Vendredi"), 5: _l("Samedi"),
            6: _l("Dimanche")}
-APPOINTMENT_STATUS = {"booked": _l("Prévu"), "cancelled": _l("Annulé"), "no_show": _l("Absence injustifiée")}
+APPOINTMENT_STATUS = {"booked": _l("Prévu"), "cancelled": _l("Annulé"), "no_show": _l("Absence injustifiée"),
+                      "held": _l("Réservé en ligne, en attente du code SMS")}
 OUTBOX_STATUS = {"queued": _l("En attente"), "sending": _l("En cours d'envoi"), "sent": _l("Envoyé"),
                  "stored": _l("Conservé"), "failed": _l("Échec")}
 

@@ -2,6 +2,8 @@
 rendering for htmx, flash messages, and the mapping of domain errors to HTTP."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
@@ -100,6 +102,31 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def id_arg(name: str) -> int | None:
-    """An id from the query string (`?avant=`), or None when absent or out of range."""
-    value = request.args.get(name, type=int)
+    """An id from the query string or the form (`?praticien=`), or None when absent or out of
+    range (a 20-digit number would overflow the database's integer)."""
+    value = request.values.get(name, type=int)
     return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def parse_instant(raw: str | None) -> datetime | None:
+    """A timezone-aware ISO instant from a form or URL (a slot's start), or None when it is
+    malformed, naive, or so far off that date arithmetic would overflow (year 9999)."""
+    try:
+        instant = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+    if instant.tzinfo is None or not 1900 <= instant.year <= 2200:
+        return None
+    return instant
+
+
+def date_arg(name: str):
+    """A date from the query string or the form (`?jour=2030-11-25`), or None when absent,
+    malformed or so far off that date arithmetic would overflow."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(request.values.get(name, "").strip())
+    except ValueError:
+        return None
+    return day if 1900 <= day.year <= 2200 else None

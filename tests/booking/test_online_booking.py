@@ -407,3 +407,23 @@ def test_the_page_says_who_replaces_the_practitioner(client, online, db):
     with time_machine.travel(NOW):
         html = text(client.get(page_url(online, du=MONDAY.isoformat())))
     assert html.count("Dr Marc Durand remplace Dr Claire Martin") == 1
+
+
+def test_a_held_slot_shows_on_the_staff_planning(auth, client, app, online, make_staff, db):
+    slot = slots_on(online)[0]
+    with time_machine.travel(NOW):
+        ask(client, online, slot)
+        staff = app.test_client()
+        from tests.conftest import Auth
+
+        Auth(staff).staff(make_staff(online.practice, "secretary"))
+        pid = online.practitioner.id
+        for url in (f"/console/agenda/?praticien={pid}&jour={MONDAY.isoformat()}",
+                    f"/console/agenda/semaine?praticien={pid}&jour={MONDAY.isoformat()}",
+                    f"/console/agenda/tous?jour={MONDAY.isoformat()}",
+                    f"/console/agenda/tous/semaine?jour={MONDAY.isoformat()}"):
+            r = staff.get(url)
+            assert r.status_code == 200, url
+            assert "Nouveau patient (en attente)" in text(r), url
+        held = db.session.scalar(select(Appointment))
+        assert staff.get(f"/console/agenda/rendez-vous/{held.id}").status_code in (200, 404)
