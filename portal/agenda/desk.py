@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 
 from portal.agenda.models import Appointment, AppointmentStatus
-from portal.agenda.services import book_appointment, get_type, offer_freed_time
+from portal.agenda.services import (book_appointment, cancel_appointment, cancellation_text, get_type,
+                                    offer_freed_time, when_text)
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.db import utcnow
@@ -65,26 +66,29 @@ def book_at_desk(*, practice, practitioner_id: int, appointment_type_id: int, pa
     return appointment
 
 
-def confirmation_text(practice, appointment: Appointment) -> str:
+def confirmation_text(practice, appointment: Appointment, *, moved: bool = False) -> str:
     """The words of a booking confirmation, with the staff's message for the patient."""
-    local = appointment.starts_at.astimezone(ZoneInfo(practice.timezone))
-    text = _("%(practice)s : rendez-vous confirmé pour %(name)s le %(when)s (%(kind)s).",
-             practice=practice.name, name=appointment.patient.first_name, when=local.strftime("%d/%m/%Y à %H:%M"),
-             kind=appointment.appointment_type.name)
+    text = (_("%(practice)s : le rendez-vous de %(name)s est déplacé au %(when)s (%(kind)s).",
+              practice=practice.name, name=appointment.patient.first_name,
+              when=when_text(practice, appointment.starts_at), kind=appointment.appointment_type.name) if moved else
+            _("%(practice)s : rendez-vous confirmé pour %(name)s le %(when)s (%(kind)s).",
+              practice=practice.name, name=appointment.patient.first_name,
+              when=when_text(practice, appointment.starts_at), kind=appointment.appointment_type.name))
     if appointment.patient_message:
         text += " " + appointment.patient_message
     return text
 
 
-def send_confirmation(practice, appointment: Appointment) -> None:
-    """Tell the patient of a booking: by SMS when a mobile is known, else by e-mail. Keyed on
-    the appointment, so it leaves once."""
+def send_confirmation(practice, appointment: Appointment, *, moved: bool = False) -> None:
+    """Tell the patient of a booking (or of its new time): by SMS when a mobile is known, else
+    by e-mail. Keyed on the appointment, so it leaves once."""
     from portal.notify.services import queue_to_person
 
     db.session.refresh(appointment, ["patient", "appointment_type"])
     mobile, email = patient_contact(appointment.patient)
-    queue_to_person(practice_id=practice.id, mobile=mobile, email=email, subject=_("Rendez-vous confirmé"),
-                    body=confirmation_text(practice, appointment), key=f"booked:{appointment.id}",
+    queue_to_person(practice_id=practice.id, mobile=mobile, email=email,
+                    subject=_("Rendez-vous déplacé") if moved else _("Rendez-vous confirmé"),
+                    body=confirmation_text(practice, appointment, moved=moved), key=f"booked:{appointment.id}",
                     category="confirmation")
 
 
@@ -108,6 +112,19 @@ def _again(practice, appointment: Appointment, *, starts_at: datetime, extra: bo
                             teleconsult_mobile=appointment.teleconsult_mobile)
 
 
+def cancel_at_desk(practice, appointment: Appointment, *, reason: str, actor: Actor) -> None:
+    """Staff cancel one visit: its time is free at once (and offered to the waiting list), and
+    the patient is told once, by SMS or else e-mail."""
+    from portal.notify.services import queue_to_person
+
+    cancel_appointment(appointment, actor=actor, reason=reason)
+    appointment.cancelled_by = "staff"
+    mobile, email = patient_contact(appointment.patient)
+    queue_to_person(practice_id=practice.id, mobile=mobile, email=email, subject=_("Rendez-vous annulé"),
+                    body=cancellation_text(practice, appointment, _("Contactez le cabinet pour un autre rendez-vous.")),
+                    key=f"cancelled:{appointment.id}", category="cancellation")
+
+
 def move_appointment(appointment: Appointment, *, practice, starts_at: datetime, extra: bool,
                      actor: Actor) -> Appointment:
     """Move a visit to another time of the same practitioner and type: a free slot, or any free
@@ -128,6 +145,7 @@ def move_appointment(appointment: Appointment, *, practice, starts_at: datetime,
     audit.record("agenda.moved", actor=actor, practice_id=practice.id, target=moved,
                  details={"from_appointment": old_id, "starts_at": starts_at.isoformat()})
     offer_freed_time(appointment)
+    send_confirmation(practice, moved, moved=True)
     return moved
 
 

@@ -111,6 +111,12 @@ def activate_schedule(schedule: Schedule, *, starts_on: date, ends_on: date | No
     return activation
 
 
+def when_text(practice, instant: datetime) -> str:
+    """An instant as patients read it in messages, in the practice's zone: "25/11/2030 à 09:00"."""
+    local = instant.astimezone(ZoneInfo(practice.timezone))
+    return _("%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M"))
+
+
 def local_to_utc(practice, day: date, clock: time) -> datetime:
     """A wall-clock time typed by staff, in the practice's zone; `Invalid` when it does not exist."""
     local = local_datetime(day, clock, ZoneInfo(practice.timezone))
@@ -404,9 +410,8 @@ def appointments_to_cancel(*, practice, practitioner_id: int, first: date, last:
 
 def cancellation_text(practice, appointment: Appointment, message: str) -> str:
     """The words a patient receives for one cancelled visit."""
-    local = appointment.starts_at.astimezone(ZoneInfo(practice.timezone))
     return _("%(practice)s : votre rendez-vous du %(when)s est annulé. %(message)s",
-             practice=practice.name, when=local.strftime("%d/%m/%Y %H:%M"), message=message.strip()).strip()
+             practice=practice.name, when=when_text(practice, appointment.starts_at), message=message.strip()).strip()
 
 
 def cancellation_preview(practice, appointments: list[Appointment], message: str) -> dict:

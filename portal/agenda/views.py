@@ -15,7 +15,7 @@ from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, ExtraForm, 
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import Conflict, DomainError
-from portal.core.web import current_actor, date_arg, done, form_errors_from, id_arg, render
+from portal.core.web import current_actor, date_arg, done, form_errors_from, id_arg, refused, render
 from portal.extensions import db
 from portal.patients.services import find_one_patient
 
@@ -105,7 +105,7 @@ def book():
                      _("%(name)s est inscrit(e) sur la liste d'attente.", name=patient.full_name))
     local = appointment.starts_at.astimezone(ZoneInfo(g.practice.timezone))
     return done(_("Rendez-vous pris pour %(name)s le %(when)s.", name=patient.full_name,
-                  when=local.strftime("%d/%m/%Y à %H:%M")), "agenda.day",
+                  when=services.when_text(g.practice, appointment.starts_at)), "agenda.day",
                 praticien=appointment.practitioner_id, jour=local.date().isoformat())
 
 
@@ -166,9 +166,11 @@ def reopen(unavailability_id: int):
     day = _day_arg()
     row = planning.get_unavailability(practice_id=g.practice.id, unavailability_id=unavailability_id)
     rights.require(current_user, row.practitioner_id, "book")
-    if ConfirmForm().validate_on_submit():
-        services.reopen(practice=g.practice, unavailability_id=row.id, actor=current_actor())
-        commit()
+    if not ConfirmForm().validate_on_submit():
+        return refused(_("La page a expiré : rechargez-la puis recommencez."), "agenda.day",
+                       praticien=row.practitioner_id, jour=day.isoformat())
+    services.reopen(practice=g.practice, unavailability_id=row.id, actor=current_actor())
+    commit()
     return _back(id_arg("practitioner_id"), day, _("Créneaux rouverts."))
 
 
@@ -178,10 +180,16 @@ def cancel(appointment_id: int):
     appointment = services.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
     rights.require(current_user, appointment.practitioner_id, "book")
     day = _day_arg()
-    if ConfirmForm().validate_on_submit():
-        services.cancel_appointment(appointment, actor=current_actor(), reason=request.form.get("reason", ""))
-        commit()
-    return _back(appointment.practitioner_id, day, _("Rendez-vous annulé : le créneau est de nouveau libre."))
+    if not ConfirmForm().validate_on_submit():
+        return refused(_("La page a expiré : rechargez-la puis recommencez."), "agenda.day",
+                       praticien=appointment.practitioner_id, jour=day.isoformat())
+    try:
+        desk.cancel_at_desk(g.practice, appointment, reason=request.form.get("reason", ""), actor=current_actor())
+    except DomainError as exc:
+        return refused(exc.message, "agenda.day", praticien=appointment.practitioner_id, jour=day.isoformat())
+    commit()
+    return _back(appointment.practitioner_id, day, _("Rendez-vous annulé : le créneau est de nouveau libre et "
+                                                     "le patient est prévenu."))
 
 
 @bp.route("/rendez-vous/<int:appointment_id>/absence", methods=["POST"])

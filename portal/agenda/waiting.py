@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from portal.agenda.availability import template_slots, unavailable_intervals
 from portal.agenda.models import (Appointment, AppointmentStatus, AppointmentType, OfferStatus, WaitingEntry,
                                   WaitingOffer, WaitingStatus)
-from portal.agenda.services import book_appointment, get_practitioner, get_type
+from portal.agenda.services import book_appointment, get_practitioner, get_type, when_text
 from portal.patients.services import patient_contact
 from portal.core import audit
 from portal.core.audit import Actor
@@ -113,7 +113,7 @@ def make_offers(appointment_id: int) -> list[WaitingOffer]:
         AppointmentType.duration_minutes <= freed.total_seconds() // 60).order_by(WaitingEntry.created_at)
         .options(selectinload(WaitingEntry.patient).selectinload(Patient.responsibles),
                  selectinload(WaitingEntry.appointment_type)))
-    local = appointment.starts_at.astimezone(ZoneInfo(practice.timezone)).strftime("%d/%m/%Y à %H:%M")
+    local = when_text(practice, appointment.starts_at)
     base = current_app.config["BASE_URL"].rstrip("/")
     made = []
     for entry in entries:

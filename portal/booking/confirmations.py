@@ -3,7 +3,6 @@ the signed cancellation link, and cancelling online before the type's deadline."
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -22,7 +21,7 @@ from portal.patients.services import patient_contact
 
 
 def _when(practice: Practice, at: datetime) -> str:
-    return at.astimezone(ZoneInfo(practice.timezone)).strftime("%d/%m/%Y %H:%M")
+    return agenda.when_text(practice, at)
 
 
 def cancel_token(appointment: Appointment) -> str:

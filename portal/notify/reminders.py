@@ -4,13 +4,13 @@ cancelled at any time is handled without a job per appointment."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.agenda.models import Appointment, AppointmentStatus
+from portal.agenda.services import when_text
 from portal.core.db import utcnow
 from portal.core.models import Practice
 from portal.extensions import db
@@ -52,7 +52,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
         practice = practices[appointment.practice_id]
         if not practice.module_on("appointments"):
             continue
-        when = appointment.starts_at.astimezone(ZoneInfo(practice.timezone)).strftime("%d/%m/%Y %H:%M")
+        when = when_text(practice, appointment.starts_at)
         mobile, email = patient_contact(appointment.patient)
         text = _("Rappel : %(patient)s a rendez-vous (%(type)s) avec %(doctor)s au cabinet %(practice)s le %(when)s. "
                  "En cas d'empêchement, prévenez le cabinet au %(phone)s.",

@@ -26,14 +26,31 @@ def test_a_weekday_gives_nine_slots_and_the_weekend_none(week):
                           last=saturday + timedelta(days=1)) == []
 
 
-@pytest.mark.parametrize("day", [date(2027, 3, 26), date(2027, 3, 29), date(2027, 10, 29), date(2027, 11, 1)])
-def test_nine_o_clock_stays_nine_o_clock_across_daylight_saving(week, day):
-    """Europe/Paris changes on 2027-03-28 and 2027-10-31: the wall clock does not move."""
+@pytest.mark.parametrize(("day", "utc_hour"), [(date(2027, 3, 26), 8), (date(2027, 3, 29), 7),
+                                               (date(2027, 10, 29), 7), (date(2027, 11, 1), 8)])
+def test_nine_o_clock_stays_nine_o_clock_across_daylight_saving(week, day, utc_hour):
+    """Europe/Paris changes on 2027-03-28 and 2027-10-31: the wall clock does not move, so the
+    instant does (08:00 UTC in winter, 07:00 UTC in summer)."""
     first = template_slots(practice=week.practice, practitioner_id=week.practitioner.id, first=day, last=day)[0]
     assert first.local_start.strftime("%H:%M") == "09:00"
-    offset = first.local_start.utcoffset()
-    assert first.starts_at.hour == (9 - int(offset.total_seconds() // 3600))
-    assert first.starts_at.tzinfo is UTC or first.starts_at.utcoffset() == timedelta(0)
+    assert first.starts_at == datetime(day.year, day.month, day.day, utc_hour, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("day", "utc_hour"), [(date(2027, 3, 26), 8), (date(2027, 3, 29), 7)])
+def test_booking_nine_o_clock_over_http_on_each_side_of_the_change(auth, client, week, make_staff, db, day, utc_hour):
+    from tests.conftest import csrf_from
+
+    with time_machine.travel(datetime(2027, 3, 20, 9, tzinfo=UTC), tick=True):
+        auth.staff(make_staff(week.practice, "secretary"))  # signed in "then", so the session is fresh
+        html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={day.isoformat()}").get_data(
+            as_text=True)
+        instant = datetime(day.year, day.month, day.day, utc_hour, tzinfo=UTC)
+        assert f'value="{instant.isoformat()}|{week.type.id}"' in html  # the 09:00 button
+        r = client.post(f"/console/agenda/rendez-vous?jour={day.isoformat()}",
+                        data={"csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id,
+                              "patient_number": "777", "slot": f"{instant.isoformat()}|{week.type.id}"},
+                        follow_redirects=True)
+    assert "le " + day.strftime("%d/%m/%Y") + " à 09:00" in r.get_data(as_text=True)
 
 
 def test_a_range_in_the_spring_gap_gives_no_impossible_slot(week):

@@ -168,6 +168,7 @@ def test_a_secretary_without_the_right_to_book_is_refused(auth, client, week, ma
 
 
 def test_appointment_page_notes_remarks_move_and_duplicate(auth, client, week, make_staff, make_patient, db):
+    week.patient.email = "durand@example.com"
     slots = slots_on(week)
     visit = services.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
                                       appointment_type_id=week.type.id, patient_id=week.patient.id,
@@ -198,6 +199,8 @@ def test_appointment_page_notes_remarks_move_and_duplicate(auth, client, week, m
     moved = booked(db)[0]
     assert moved.starts_at == slots[3].starts_at and moved.note == "après" and not moved.extra
     assert _db.session.get(Appointment, visit.id).status is AppointmentStatus.cancelled
+    told = [m for m in factories.outbox(category="confirmation") if m.key == f"booked:{moved.id}"]
+    assert len(told) == 1 and "est déplacé au" in told[0].body  # the patient hears of the new time
     r = client.post(f"/console/agenda/rendez-vous/{moved.id}/dupliquer",
                     data={"csrf_token": token, "copie-day": MONDAY.isoformat(), "copie-starts": "16:00"},
                     follow_redirects=True)
@@ -249,3 +252,21 @@ def test_the_day_page_and_the_live_search_keep_few_queries(auth, client, week, m
     finally:
         event.remove(_db.engine, "before_cursor_execute", count)
     assert day_queries < 30 and search_queries < 15, (day_queries, search_queries)
+
+
+def test_cancelling_at_the_desk_tells_the_patient_once(auth, client, week, make_staff, make_patient, db):
+    kid = make_patient(week.practice, number="951", parent_mobile="06 55 44 33 22")
+    visit = services.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                      appointment_type_id=week.type.id, patient_id=kid.id,
+                                      starts_at=slots_on(week)[0].starts_at, actor=OPERATOR)
+    commit()
+    auth.staff(make_staff(week.practice, "secretary"))
+    html = day_page(client, week)
+    url = f"/console/agenda/rendez-vous/{visit.id}/annuler?jour={MONDAY.isoformat()}"
+    r = client.post(url, data={"csrf_token": csrf_from(html)}, follow_redirects=True)
+    assert "le patient est prévenu" in r.get_data(as_text=True)
+    client.post(url, data={"csrf_token": csrf_from(html)})  # a double click
+    sms = factories.outbox("06 55 44 33 22", "cancellation")
+    assert len(sms) == 1 and "est annulé" in sms[0].body
+    r = client.post(url, data={"csrf_token": "expired"}, follow_redirects=True)
+    assert "La page a expiré" in r.get_data(as_text=True)
