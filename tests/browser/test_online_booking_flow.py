@@ -84,3 +84,49 @@ def test_a_newcomer_books_on_a_phone_then_cancels(page, shot, make_practice):
         expect(page.locator("#flash")).to_contain_text("Votre rendez-vous est annulé")
         shot("cancelled")
         assert_clean(page)
+
+
+def test_a_parent_books_a_child_and_cancels_from_my_appointments(page, shot, make_practice, make_patient):
+    """Signed in: book for one of the children from the booking page, see it in Mes RDV (which
+    fits a 360 px phone, history included), cancel it there with a reason."""
+    from tests.browser.test_patient_flows import LEA, MOBILE, assert_fits_width, first_signin
+
+    with time_machine.travel(NOW, tick=True):
+        practice = _practice(make_practice)
+        lea = make_patient(practice, parent_mobile=MOBILE, **LEA)
+        make_patient(practice, parent_mobile=MOBILE, last_name="LEFEVRE", first_name="Hugo",
+                     birth_date=date(2015, 2, 3))
+        kind = services.appointment_types(practice_id=practice.id, practitioner_id=practice.practitioners[0].id)[0]
+        past = services.book_appointment(practice=practice, practitioner_id=practice.practitioners[0].id,
+                                         appointment_type_id=kind.id, patient_id=lea.id, extra=True,
+                                         starts_at=datetime(2030, 11, 20, 9, 30, tzinfo=UTC), actor=OPERATOR)
+        commit()
+    with time_machine.travel(datetime(2030, 11, 20, 11, 0, tzinfo=UTC), tick=True):
+        services.mark_no_show(past, actor=OPERATOR)
+        commit()
+        first_signin(page, LEA)
+        page.goto(f"/cabinet/{practice.slug}/rendez-vous")
+        page.get_by_role("link", name=re.compile("Première consultation")).click()
+        page.locator("#booking-slots .booking-day").nth(2).locator(".slot").first.click()
+        page.get_by_label("Pour qui ?").select_option(label="Hugo LEFEVRE")
+        shot("for-whom")
+        page.get_by_role("button", name="Confirmer le rendez-vous").click()
+        expect(page.locator("#booking-done")).to_contain_text("Hugo LEFEVRE")
+        page.goto("/rendez-vous")
+        expect(page.locator("#missed-count")).to_contain_text("Vous avez manqué 1 rendez-vous.")
+        assert_fits_width(page)
+        shot("my-appointments-lea")
+        # Hugo's visit shows in Hugo's file: switch, then cancel it there.
+        page.goto("/menu")
+        page.get_by_role("button", name=re.compile("Hugo")).first.click()
+        page.goto("/rendez-vous")
+        expect(page.locator("#appointments-upcoming")).to_contain_text("RV1A")
+        assert_fits_width(page)
+        shot("my-appointments-hugo")
+        page.get_by_role("link", name="Annuler").first.click()
+        page.get_by_label("Motif de l'annulation").fill("Voyage scolaire")
+        page.get_by_role("button", name="Annuler le rendez-vous").click()
+        expect(page.locator("#flash")).to_contain_text("Le rendez-vous est annulé")
+        expect(page.locator("#appointments-upcoming")).to_contain_text("Aucun rendez-vous prévu.")
+        shot("cancelled")
+        assert_clean(page)
