@@ -110,7 +110,9 @@ class TypeForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    name = StringField(_l("Nom de l'emploi du temps"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    # Ids of their own: these forms share the settings page with the type and range forms.
+    name = StringField(_l("Nom de l'emploi du temps"), validators=[DataRequired(REQUIRED), Length(max=120)],
+                       id="schedule-name")
 
 
 class RangeForm(FlaskForm):
@@ -122,7 +124,7 @@ class RangeForm(FlaskForm):
 
 
 class ActivationForm(FlaskForm):
-    schedule_id = SelectField(_l("Emploi du temps"), coerce=int, choices=[])
+    schedule_id = SelectField(_l("Emploi du temps"), coerce=int, choices=[], id="activation-schedule")
     starts_on = DateField(_l("À partir du"), validators=[DataRequired(_l("Saisissez une date valide."))])
     ends_on = DateField(_l("Jusqu'au (facultatif)"), validators=[Optional()])
 

@@ -53,3 +53,9 @@ def visible_practitioner_ids(user, practitioner_ids: list[int]) -> list[int]:
         return list(practitioner_ids)
     rows = rights_of(user)
     return [pid for pid in practitioner_ids if rows.get(pid, DEFAULTS)["view"]]
+
+
+def visible_team(user, team: list) -> list:
+    """The practitioners among `team` whose agenda the user may see, in the same order."""
+    ids = set(visible_practitioner_ids(user, [p.id for p in team]))
+    return [p for p in team if p.id in ids]

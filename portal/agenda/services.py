@@ -1,6 +1,8 @@
 """Agenda rules: setting up types and schedules, and booking without ever double-booking."""
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -150,6 +152,13 @@ def release_expired_holds(*, practitioner_id: int, starts_at: datetime, ends_at:
         Appointment.hold_expires_at <= utcnow(), Appointment.starts_at < ends_at,
         Appointment.ends_at > starts_at).values(status=AppointmentStatus.cancelled, cancelled_by="system",
                                                  cancel_reason="hold expired"))
+
+
+def release_hold(appointment_id: int) -> None:
+    """Cancel a newcomer's hold at once (refused at confirmation): its time is free again."""
+    db.session.execute(update(Appointment).where(
+        Appointment.id == appointment_id, Appointment.status == AppointmentStatus.held).values(
+        status=AppointmentStatus.cancelled, cancelled_by="system", cancel_reason="refused"))
 
 
 def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int, patient_id: int | None,
@@ -414,16 +423,19 @@ def cancellation_text(practice, appointment: Appointment, message: str) -> str:
              practice=practice.name, when=when_text(practice, appointment.starts_at), message=message.strip()).strip()
 
 
-def cancellation_preview(practice, appointments: list[Appointment], message: str) -> dict:
-    """How many visits, patients, SMS and SMS segments a bulk cancellation would cost."""
+def cancellation_preview(practice, appointments: list[Appointment], message: str, *, send_sms: bool = True,
+                         block: bool = False) -> dict:
+    """How many visits, patients, SMS and SMS segments a bulk cancellation would cost, and a
+    `stamp` of exactly what was shown (visits, message, options) for the confirmation to match."""
     from portal.notify.segments import sms_cost
 
     patients = {a.patient_id for a in appointments}
     sms = [a for a in appointments if patient_contact(a.patient)[0]]
     segments = sum(sms_cost(cancellation_text(practice, a, message)).segments for a in sms)
     emails = sum(1 for a in appointments if patient_contact(a.patient)[1])
+    shown = json.dumps([sorted(a.id for a in appointments), message.strip(), bool(send_sms), bool(block)])
     return {"visits": len(appointments), "patients": len(patients), "sms": len(sms), "segments": segments,
-            "emails": emails}
+            "emails": emails, "stamp": hashlib.sha256(shown.encode()).hexdigest()}
 
 
 def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send_sms: bool, block: bool,

@@ -30,9 +30,11 @@ def _type_choices(types: dict) -> list:
 
 def _planning(practitioner_id: int | None, day: date, form=None, status=200, conflict=None, nearby=(),
               block_form=None, days_off_form=None, extra_form=None):
-    team = services.practitioners(g.practice.id)
-    visible = set(rights.visible_practitioner_ids(current_user, [p.id for p in team]))
-    team = [p for p in team if p.id in visible or p.id == practitioner_id]
+    everyone = services.practitioners(g.practice.id)
+    visible = rights.visible_team(current_user, everyone)
+    # An agenda asked for by id stays, so that `rights.require` below answers 403 rather than
+    # silently showing another one.
+    team = [p for p in everyone if p in visible or p.id == practitioner_id]
     current = next((p for p in team if p.id == practitioner_id), team[0] if team else None)
     slots, appointments, types, blocks, events = [], [], {}, [], []
     if current is not None:

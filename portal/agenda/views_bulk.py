@@ -16,7 +16,7 @@ from portal.extensions import db
 
 def _form() -> BulkCancelForm:
     form = BulkCancelForm()
-    team = services.practitioners(g.practice.id)
+    team = rights.visible_team(current_user, services.practitioners(g.practice.id))
     form.practitioner_id.choices = choices((p.id, p.display_name) for p in team)
     chosen = form.practitioner_id.data or (team[0].id if team else 0)
     types = services.appointment_types(practice_id=g.practice.id, practitioner_id=chosen)
@@ -36,9 +36,15 @@ def bulk_cancel():
             practice=g.practice, practitioner_id=form.practitioner_id.data, first=form.first.data,
             last=form.last.data, appointment_type_id=form.appointment_type_id.data or None,
             starts=form.starts.data, ends=form.ends.data)
-        if request.form.get("action") != "confirm":
-            preview = services.cancellation_preview(g.practice, affected, form.message.data)
-            return render("agenda/bulk_cancel.html", form=form, preview=preview, affected=affected)
+        preview = services.cancellation_preview(g.practice, affected, form.message.data, send_sms=form.send_sms.data,
+                                                block=form.block.data)
+        if request.form.get("action") != "confirm" or request.form.get("previewed") != preview["stamp"]:
+            changed = request.form.get("action") == "confirm"
+            if changed:
+                form.form_errors.append(_("La sélection ou le message a changé depuis l'aperçu : vérifiez ce nouvel "
+                                          "aperçu, puis confirmez."))
+            return render("agenda/bulk_cancel.html", form=form, preview=preview, affected=affected,
+                          status=409 if changed else 200)
         count = services.bulk_cancel(practice=g.practice, appointments=affected, message=form.message.data,
                                      send_sms=form.send_sms.data, block=form.block.data, actor=current_actor())
     except DomainError as exc:

@@ -16,7 +16,7 @@ from portal.extensions import db
 
 
 def _list_page(practitioner_id: int | None, form=None, status=200):
-    team = services.practitioners(g.practice.id)
+    team = rights.visible_team(current_user, services.practitioners(g.practice.id))
     current = next((p for p in team if p.id == practitioner_id), team[0] if team else None)
     entries, types = [], []
     if current is not None:

@@ -216,5 +216,8 @@ def accept_offer(token: str, *, actor: Actor) -> Appointment:
         _tell_taken(practice, other)
     audit.record("agenda.offer_accepted", actor=actor, practice_id=practice.id, target=appointment,
                  details={"offer_id": offer.id, "entry_id": entry.id})
+    from portal.booking.confirmations import send_confirmation
+
+    send_confirmation(appointment)  # the e-mail with the .ics, as for any online booking
     return appointment
 

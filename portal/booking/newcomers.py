@@ -17,7 +17,7 @@ from portal.booking.services import (check_slot, teleconsult_mobile_for, check_c
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.db import utcnow
-from portal.core.errors import Conflict, Invalid, NotFound, TooManyAttempts
+from portal.core.errors import Conflict, Invalid, NotFound, PermissionDenied, TooManyAttempts
 from portal.core.models import Practice
 from portal.core.phones import is_mobile, normalize_phone
 from portal.core.text import compact_key
@@ -178,6 +178,14 @@ def confirm_newcomer(practice: Practice, request: BookingRequest, code: str, *, 
         raise Conflict(_("Le délai de confirmation est dépassé et le créneau a été libéré. "
                          "Choisissez un autre créneau."))
     patient = _newcomer_patient(practice, request, actor)
+    # Their file may already be barred from booking online (a ban by patient, not by contact):
+    # then the hold goes at once.
+    try:
+        check_contacts(practice.id, [request.mobile, request.email], patient_id=patient.id)
+    except PermissionDenied:
+        agenda.release_hold(request.appointment_id)
+        request.confirmed_at = utcnow()  # spent: the same code cannot be tried again
+        raise
     # Only if still held: a booking that released the expired hold a moment ago wins.
     taken = db.session.execute(update(Appointment).where(
         Appointment.id == request.appointment_id, Appointment.status == AppointmentStatus.held).values(

@@ -235,16 +235,18 @@ def book_for_account(*, practice: Practice, account, patient: Patient, practitio
 
 # -- the rolling window -----------------------------------------------------------------------
 
-def extend_windows(today: date | None = None) -> int:
+def extend_windows(today: date | None = None, *, practice_id: int | None = None) -> int:
     """The nightly job (seed 004's rolling planning): open online booking up to today + the
     practice's window for every active practitioner. Returns how many moved. Slots are
     computed on demand from the templates, so this writes one date per practitioner, never
-    slot rows; running it twice a night changes nothing."""
+    slot rows; running it twice a night changes nothing. `practice_id` limits it to one practice
+    (when its window setting changes)."""
     moved = 0
     rows = db.session.execute(select(Practitioner, Practice.timezone, BookingSettings.rolling_window_days)
                               .join(Practice, Practice.id == Practitioner.practice_id)
                               .outerjoin(BookingSettings, BookingSettings.practice_id == Practice.id)
-                              .where(Practitioner.active.is_(True), Practice.active.is_(True))).all()
+                              .where(Practitioner.active.is_(True), Practice.active.is_(True),
+                                     (Practice.id == practice_id) if practice_id else True)).all()
     for practitioner, zone, window in rows:
         local_today = today or utcnow().astimezone(ZoneInfo(zone)).date()
         until = local_today + timedelta(days=window or 90)

@@ -18,7 +18,8 @@ from portal.core.errors import Invalid, NotFound
 from portal.core.images import identity_photo
 from portal.core.models import Practitioner
 from portal.core.phones import normalize_phone
-from portal.booking.services import EMAIL_RE, normalize_contact, settings_for, visit_reasons  # noqa: F401
+from portal.booking.services import (EMAIL_RE, extend_windows, normalize_contact, settings_for,  # noqa: F401
+                                     visit_reasons)
 from portal.extensions import db
 
 MODES = ("open", "known")
@@ -71,6 +72,8 @@ def update_settings(settings: BookingSettings, *, actor: Actor, **values) -> Boo
     if changed:
         audit.record("booking.settings_changed", actor=actor, practice_id=settings.practice_id, target=settings,
                      details={"fields": changed})
+    if "rolling_window_days" in changed:
+        extend_windows(practice_id=settings.practice_id)  # a longer window opens now, not tonight
     return settings
 
 

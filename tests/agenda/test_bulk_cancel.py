@@ -1,6 +1,8 @@
 """Bulk cancellation: a preview with the SMS cost, then each patient told once through the outbox."""
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -34,7 +36,14 @@ def test_cancel_a_morning_in_bulk(auth, client, week, make_patient, make_staff, 
     assert r.status_code == 200 and 'id="bulk-cancel-preview"' in preview
     assert "2 rendez-vous" in preview and "2 patients" in preview and "et 2 SMS (2 segments facturés)" in preview
     assert db.session.scalar(select(Appointment).where(Appointment.status == AppointmentStatus.cancelled)) is None
-    r = client.post("/console/agenda/annulation", data={**data, "action": "confirm"}, follow_redirects=True)
+    stamp = re.search(r'name="previewed" value="([0-9a-f]+)"', preview).group(1)
+    # Confirming after changing a field shows the new preview instead of acting on it.
+    r = client.post("/console/agenda/annulation", data={**data, "ends": "12:00", "action": "confirm",
+                                                       "previewed": stamp})
+    assert r.status_code == 409 and "a changé depuis l" in r.get_data(as_text=True)
+    assert "3 rendez-vous" in r.get_data(as_text=True)
+    r = client.post("/console/agenda/annulation", data={**data, "action": "confirm", "previewed": stamp},
+                    follow_redirects=True)
     assert "2 rendez-vous annulés" in r.get_data(as_text=True)
     cancelled = db.session.scalars(select(Appointment).where(Appointment.status == AppointmentStatus.cancelled)).all()
     assert len(cancelled) == 2
@@ -45,7 +54,7 @@ def test_cancel_a_morning_in_bulk(auth, client, week, make_patient, make_staff, 
     free = [s.local_start.strftime("%H:%M") for s in free_slots(practice=week.practice,
             practitioner_id=week.practitioner.id, first=MONDAY, last=MONDAY)]
     assert "09:00" not in free and "10:20" not in free and "09:20" in free
-    client.post("/console/agenda/annulation", data={**data, "action": "confirm"})
+    client.post("/console/agenda/annulation", data={**data, "action": "confirm", "previewed": stamp})
     assert len(factories.outbox(category="cancellation")) == 4
     # and a notice in each patient's space, once
     from portal.notify.models import PatientNotice

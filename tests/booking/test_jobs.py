@@ -66,3 +66,16 @@ def test_rq_cron_loads_both_periodic_jobs(app):
     scheduler.load_config_from_file(str(ROOT / "cron.py"))
     names = sorted(j.func.__name__ for j in scheduler.get_jobs())
     assert names == ["extend_booking_windows", "send_reminders"]
+
+
+def test_a_longer_window_opens_at_once_not_tonight(week, db):
+    from portal.booking import setup
+    from portal.booking.services import extend_windows, settings_for
+
+    extend_windows()
+    db.session.commit()
+    before = week.practitioner.booking_open_until
+    setup.update_settings(settings_for(week.practice.id), rolling_window_days=180, actor=OPERATOR)
+    db.session.commit()
+    db.session.refresh(week.practitioner)
+    assert week.practitioner.booking_open_until == before + timedelta(days=90)

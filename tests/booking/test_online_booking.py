@@ -427,3 +427,17 @@ def test_a_held_slot_shows_on_the_staff_planning(auth, client, app, online, make
             assert "Nouveau patient (en attente)" in text(r), url
         held = db.session.scalar(select(Appointment))
         assert staff.get(f"/console/agenda/rendez-vous/{held.id}").status_code in (200, 404)
+
+
+def test_a_file_barred_by_the_practice_cannot_book_as_a_newcomer(client, online, db, make_patient):
+    known = make_patient(online.practice, last_name="Moreau", first_name="Inès", birth_date=date(2014, 5, 2),
+                         parent_mobile=MOBILE)
+    db.session.add(BookingBan(practice_id=online.practice.id, value=f"patient:{known.id}", patient_id=known.id))
+    commit()
+    slot = slots_on(online)[0]
+    with time_machine.travel(NOW):
+        ask(client, online, slot)
+        r = confirm(client, online, code_for())
+    assert r.status_code == 422 and "pas possible pour vous" in text(r)
+    db.session.expire_all()
+    assert db.session.scalar(select(Appointment)).status is AppointmentStatus.cancelled  # the hold is released

@@ -27,6 +27,14 @@ AFTERNOON = [f"{h:02d}:{m:02d}" for h in (14, 15, 16) for m in (0, 20, 40)]
 MESSAGE = "Le docteur est souffrant, nous vous rappelons pour fixer une autre date."
 
 
+def assert_unique_ids(page) -> None:
+    """Each id once in the page: a `<label for>` names the first element with its id, so a
+    duplicate leaves the other field unlabelled (and clicking its label focuses the wrong one)."""
+    ids = page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, f"ids used more than once on {page.url}: {duplicates}"
+
+
 def book(page, patient, hour: str) -> None:
     """On the day page: find `patient` by file number in the live search, pick them, book `hour`."""
     number, patient_id = patient.number, patient.id  # read here: the callbacks run outside the app context
@@ -68,6 +76,7 @@ def test_owner_sets_up_books_blocks_and_cancels_a_morning(page, shot, make_pract
 
         page.goto("/console/agenda/reglages")
         expect(page.get_by_role("heading", level=1)).to_have_text("Réglages de l'agenda")
+        assert_unique_ids(page)
         form = page.locator("#agenda-type-form")
         form.get_by_label("Nom", exact=True).fill("Contrôle")
         form.get_by_label("Code court", exact=True).fill("CONT")
@@ -80,11 +89,12 @@ def test_owner_sets_up_books_blocks_and_cancels_a_morning(page, shot, make_pract
         expect(cells.nth(3)).to_have_text("20 min")
 
         form = page.locator("#agenda-schedule-form")
-        form.locator("[name=name]").fill("Semaine type")  # TMPWORKAROUND
+        form.get_by_label("Nom de l'emploi du temps", exact=True).fill("Semaine type")
         form.get_by_role("button", name="Créer").click()
         expect(page.locator("#flash")).to_contain_text("Emploi du temps « Semaine type » créé.")
+        assert_unique_ids(page)  # now with the range, copy and activation forms
 
-        for starts, ends in [("09:00", "12:00"), ("14:00", "17:00")]:
+        for count, (starts, ends) in enumerate([("09:00", "12:00"), ("14:00", "17:00")], start=1):
             form = page.locator("#agenda-range-form")
             form.get_by_label("Emploi du temps", exact=True).select_option(label="Semaine type")
             form.get_by_label("Jour", exact=True).select_option(label="Lundi")
@@ -93,13 +103,21 @@ def test_owner_sets_up_books_blocks_and_cancels_a_morning(page, shot, make_pract
             form.get_by_label("Type de rendez-vous", exact=True).select_option(label="Contrôle (20 min)")
             form.get_by_role("button", name="Ajouter la plage").click()
             expect(page.locator("#flash")).to_contain_text("Plage ajoutée : les créneaux apparaissent dans l'agenda.")
-        ranges = page.locator("#agenda-schedules .range-list li")
-        expect(ranges).to_have_count(2)
-        expect(ranges.nth(0)).to_contain_text("Lundi 09:00–12:00 · Contrôle")
-        expect(ranges.nth(1)).to_contain_text("Lundi 14:00–17:00 · Contrôle")
+            # the same message both times: wait for the new page, not the previous one
+            expect(page.locator("#agenda-schedules .range-list li")).to_have_count(count)
+        # Tuesday gets the same ranges with "copier un jour", so that its day off shows.
+        form = page.locator("#agenda-copy-day-form")
+        form.get_by_label("Emploi du temps", exact=True).select_option(label="Semaine type")
+        form.get_by_label("Copier les plages du", exact=True).select_option(label="Lundi")
+        form.get_by_role("group", name="Sur les jours").get_by_label("Mardi", exact=True).check()
+        form.get_by_role("button", name="Copier").click()
+        expect(page.locator("#flash")).to_contain_text("2 plage(s) copiée(s).")
+        expect(page.locator("#agenda-schedules .range-list li")).to_contain_text([
+            "Lundi 09:00–12:00 · Contrôle", "Lundi 14:00–17:00 · Contrôle",
+            "Mardi 09:00–12:00 · Contrôle", "Mardi 14:00–17:00 · Contrôle"])
 
         form = page.locator("#agenda-activation-form")
-        form.locator("[name=schedule_id]").select_option(label="Semaine type")  # TMPWORKAROUND
+        form.get_by_label("Emploi du temps", exact=True).select_option(label="Semaine type")
         form.get_by_label("À partir du", exact=True).fill("2030-11-18")
         form.get_by_role("button", name="Activer").click()
         expect(page.locator("#flash")).to_contain_text("Période d'activation enregistrée.")
@@ -137,17 +155,20 @@ def test_owner_sets_up_books_blocks_and_cancels_a_morning(page, shot, make_pract
         expect(page.locator("#agenda-unavailable li")).to_contain_text(["Bloqué 25 nov. 14:00 → 25 nov. 17:00 · Formation"])
         shot("afternoon-blocked")
 
-        # 5. Tuesday off, with the days-off form; Tuesday then offers nothing.
+        # 5. Tuesday, which offers the same slots, is taken off with the days-off form.
+        page.get_by_role("link", name="Lendemain →").click()
+        expect(page.locator("#agenda-date")).to_have_text("mardi 26 novembre 2030")
+        expect(slots).to_have_count(len(MORNING) + len(AFTERNOON))
         form = page.locator("#agenda-days-off-form")
         form.get_by_label("Du", exact=True).fill(TUESDAY)
         form.get_by_label("Au", exact=True).fill(TUESDAY)
         form.get_by_label("Motif (facultatif)", exact=True).fill("Congrès")
         form.get_by_role("button", name="Enregistrer les congés").click()
         expect(page.locator("#flash")).to_contain_text("Congés enregistrés.")
-        page.get_by_role("link", name="Lendemain →").click()
         expect(page.locator("#agenda-date")).to_have_text("mardi 26 novembre 2030")
+        expect(slots).to_have_count(0)
         expect(page.locator("#agenda-slots")).to_contain_text("Aucun créneau libre ce jour-là.")
-        expect(page.locator("#agenda-unavailable li")).to_contain_text(["Congé", "Congrès"])
+        expect(page.locator("#agenda-unavailable li")).to_contain_text(["Congé 26 nov. 00:00 → 27 nov. 00:00 · Congrès"])
         shot("tuesday-off")
 
         # 6. Two more patients in the morning, then the whole morning cancelled in bulk.
@@ -202,7 +223,7 @@ def test_owner_sets_up_books_blocks_and_cancels_a_morning(page, shot, make_pract
         sms = cancelled.filter(has=page.locator("td.segments-cell", has_text="segment"))
         expect(sms).to_have_count(3)
         for hour, mobile in [("09:00", "06 11 22 33 01"), ("10:00", "06 11 22 33 02"), ("11:20", "06 11 22 33 03")]:
-            expect(sms.filter(has_text=f"25/11/2030 {hour}")).to_contain_text(mobile)
+            expect(sms.filter(has_text=re.compile(rf"du 25/11/2030\D*{hour} est annulé"))).to_contain_text(mobile)
         expect(cancelled.first).to_contain_text(MESSAGE)
         outbox = [m for m in factories.outbox(category="cancellation") if m.channel.value == "sms"]
         assert sum(m.segments for m in outbox) == segments
