@@ -2,12 +2,16 @@
 
     .venv/bin/python docs/make_screenshots.py
 
-Starts Sourire on a temporary SQLite database loaded with the demo practice (no Redis: jobs run
-in the web process), serves it on 127.0.0.1 with werkzeug in a thread, and walks the pages with
+Starts Sourire on a temporary SQLite database loaded with the demo practice (jobs queue in
+Redis db 6 on 127.0.0.1, emptied first, which no worker reads), serves it on 127.0.0.1 with werkzeug in a thread, and walks the pages with
 Playwright driving Debian's Chromium (/usr/bin/chromium; never `playwright install`): patient
 pages at 360x800, the console at 1280x800. SMS codes, the invitation link and the authenticator
-secrets are read from the database, where a person would read them on their phone.
-Nothing leaves 127.0.0.1.
+secrets are read from the database, where a person would read them on their phone. For the
+agenda pictures, a week of visits, a block, a day off, a post-it and the waiting list are
+seeded through the agenda's services. Nothing leaves 127.0.0.1.
+
+French date fields and the emoji of the booking page need the Debian packages chromium-l10n and
+fonts-noto-color-emoji.
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ PARENT_PASSWORD = "le chat dort sur le canapé bleu"
 NEW_STAFF = ("nadia.roux@example.com", "Nadia", "Roux", "un mot de passe pour le cabinet")
 
 
-SCREENSHOT_REDIS = "redis://127.0.0.1:6379/8"
+SCREENSHOT_REDIS = "redis://127.0.0.1:6379/6"
 
 
 def make_app(workdir: Path):
@@ -56,7 +60,7 @@ def make_app(workdir: Path):
         "SECRET_KEY": "screenshots-only-secret-key-0123456789abcdef",
         "DATABASE_URL": f"sqlite:///{workdir / 'sourire.db'}",
         # Messages wait in a queue no worker reads, so their sealed codes can still be read back
-        # (delivered messages have theirs wiped). Redis db 8 is emptied first.
+        # (delivered messages have theirs wiped). Redis db 6 is emptied first.
         "REDIS_URL": SCREENSHOT_REDIS,
         "RATELIMIT_STORAGE_URI": SCREENSHOT_REDIS,
         "MAIL_URL": "",
@@ -91,8 +95,10 @@ class Data:
             assert rows, f"no {category} message to {recipient}"
             return delivery_text(rows[-1])
 
-    def sms_code(self, phone_e164: str) -> str:
-        return re.search(r"\b(\d{6})\b", self._outbox(phone_e164, "auth_code")).group(1)
+    def sms_code(self, phone_e164: str, category: str = "auth_code") -> str:
+        """The 6-digit code of the last SMS of that kind: a sign-in code, or a newcomer's
+        booking code (`booking_code`)."""
+        return re.search(r"\b(\d{6})\b", self._outbox(phone_e164, category)).group(1)
 
     def invitation_path(self, email: str) -> str:
         return urlsplit(re.search(r"https?://\S+", self._outbox(email, "invite")).group(0)).path
@@ -284,34 +290,218 @@ def console_walk(browser, base_url: str, data: Data, shot: Camera):
     anonymous.close()
 
 
-def agenda_walk(browser, base_url: str, data: Data, shot: Camera):
-    """The owner books Léa from the agenda; then her parent sees it under "Mes RDV"."""
+def visit_week():
+    """The Monday of the week the agenda pictures show: next week's, at least three days ahead
+    so that a visit booked on it can still be cancelled online (48 h before, by default)."""
     from datetime import date, timedelta
 
-    from portal.demo.data import DEMO_PHONE
+    today = date.today()
+    monday = today + timedelta(days=7 - today.weekday())
+    return monday + timedelta(days=7) if (monday - today).days < 3 else monday
 
-    owner = OWNER
-    monday = date.today() + timedelta(days=7 - date.today().weekday())
+
+def seed_planning(app, monday) -> None:
+    """A plausible week on both demo agendas, so the planning pictures are not empty: visits of
+    demo patients in free slots, a teleconsultation, an extra, a block, a day off, a post-it for
+    everyone and a patient on the waiting list. All through the services the pages call."""
+    from datetime import time, timedelta
+
+    from portal.agenda import planning, services, waiting
+    from portal.agenda.availability import free_slots
+    from portal.core.audit import Actor
+    from portal.core.db import commit
+    from portal.demo.data import demo_practice
+    from portal.extensions import db
+    from portal.patients.models import Patient
+
+    with app.app_context():
+        actor = Actor.operator()
+        practice = demo_practice()
+        patients = iter(db.session.scalars(select(Patient).where(
+            Patient.practice_id == practice.id, Patient.number >= "2000").order_by(Patient.number)).all())
+        friday = monday + timedelta(days=4)
+        for rank, practitioner in enumerate(services.practitioners(practice.id)):
+            types = {t.code: t for t in services.appointment_types(practice_id=practice.id,
+                                                                   practitioner_id=practitioner.id)}
+            slots = free_slots(practice=practice, practitioner_id=practitioner.id, first=monday, last=friday)
+            for i, slot in enumerate(slots):
+                # Every third slot (shifted per practitioner); Monday 9:20 stays free for the desk booking.
+                if (i + rank) % 3 or slot.local_start.weekday() == 4 and rank:
+                    continue
+                if slot.local_start.weekday() == 0 and slot.local_start.time() == time(9, 20):
+                    continue
+                tele = slot.appointment_type_id == types["TCS"].id
+                patient = next(patients)
+                services.book_appointment(practice=practice, practitioner_id=practitioner.id,
+                                          appointment_type_id=slot.appointment_type_id, patient_id=patient.id,
+                                          starts_at=slot.starts_at, actor=actor,
+                                          teleconsult_mobile=patient.mobile if tele else "")
+            tuesday = monday + timedelta(days=1)
+            services.book_appointment(practice=practice, practitioner_id=practitioner.id,
+                                      appointment_type_id=types["CONT"].id, patient_id=next(patients).id,
+                                      starts_at=services.local_to_utc(practice, tuesday, time(12, 15)), extra=True,
+                                      note="Appareil décollé", actor=actor)
+            thursday = monday + timedelta(days=3)
+            services.block_time(practice=practice, practitioner_id=practitioner.id,
+                                starts_at=services.local_to_utc(practice, thursday, time(10)),
+                                ends_at=services.local_to_utc(practice, thursday, time(11)),
+                                label="Réunion d'équipe", actor=actor)
+            if rank:
+                services.take_days_off(practice=practice, practitioner_id=practitioner.id, first=friday,
+                                       last=friday, label="Congrès", actor=actor)
+                waiting.add_to_waiting_list(practice=practice, practitioner_id=practitioner.id,
+                                            appointment_type_id=types["CONT"].id, patient=next(patients),
+                                            wishes="plutôt le mercredi", actor=actor)
+            else:
+                waiting.add_to_waiting_list(practice=practice, practitioner_id=practitioner.id,
+                                            appointment_type_id=types["CONT"].id, patient=next(patients),
+                                            wishes="les matins, avant 10 h", actor=actor)
+        planning.add_event(practice=practice, practitioner_id=None, starts_on=monday + timedelta(days=2),
+                           ends_on=monday + timedelta(days=2), starts=time(12, 30), ends=time(13, 30),
+                           title="Livraison du matériel", details="Prévenir le prothésiste", actor=actor)
+        commit()
+
+
+def console_signin(browser, base_url: str, data: Data):
+    """The owner signed in on a desktop page, at a fresh authenticator step."""
     context, page = console_page(browser, base_url)
     page.get_by_role("button", name="Continuer").click()
     time.sleep(31 - time.time() % 30)  # a fresh authenticator step: the last one was spent
-    page.get_by_label("Code de l'application d'authentification").fill(data.totp_now(owner))
+    page.get_by_label("Code de l'application d'authentification").fill(data.totp_now(OWNER))
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    return context, page
+
+
+def agenda_walk(browser, base_url: str, data: Data, shot: Camera, monday):
+    """The desk: the planning views, a booking for Léa and its page, the waiting list, a bulk
+    cancellation's preview, the agenda settings and the online booking settings."""
+    from datetime import timedelta
+
+    context, page = console_signin(browser, base_url, data)
+    page.goto(f"/console/agenda/semaine?jour={monday.isoformat()}")
+    page.locator("#agenda-views").get_by_role("link", name="Dr Claire Martin").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Dr Claire Martin")
+    expect(page.locator("#agenda-week")).to_contain_text("Livraison du matériel")
+    shot(page, "console-agenda-semaine")
+    page.goto(f"/console/agenda/tous?jour={(monday + timedelta(days=3)).isoformat()}")
+    expect(page.locator("#agenda-all")).to_contain_text("Réunion d'équipe")
+    shot(page, "console-agenda-tous")
+    page.get_by_role("link", name="Tous, semaine").click()
+    expect(page.locator("#agenda-all")).to_contain_text("Semaine du")
+    shot(page, "console-agenda-tous-semaine")
+
     page.goto(f"/console/agenda/?jour={monday.isoformat()}")
-    page.get_by_role("link", name="Dr Claire Martin").click()
-    page.get_by_label("Patient : n° de dossier, portable ou nom").fill("1001")
-    page.locator("#agenda-slots .slot").nth(1).click()
+    page.locator("#agenda-day").get_by_role("link", name="Dr Claire Martin").click()
+    expect(page).to_have_url(re.compile(r"praticien="))
+    page.get_by_label("Patient : n° de dossier, portable, nom ou e-mail").fill("1001")
+    page.locator("#agenda-patient-pick").get_by_label(re.compile("LEFEVRE Léa")).check()
+    expect(page.locator("#agenda-patient-pick")).to_contain_text("famille")  # Léa, and Hugo below her
+    page.locator("#agenda-booking-form .desk-options summary").click()
+    page.get_by_label("Message pour l'équipe (facultatif)").fill("Contrôle de la contention")
+    page.get_by_label("Message pour le patient (facultatif)").fill("Pensez à apporter l'appareil amovible.")
+    page.locator("#agenda-slots .slot").filter(has_text="09:20").click()
     expect(page.locator("#flash")).to_contain_text("Rendez-vous pris pour Léa LEFEVRE")
     shot(page, "console-agenda-jour", full_page=False)
-    page.get_by_role("navigation", name="Menu de la console").get_by_role("link", name="Réglages de l'agenda").click()
+    page.locator("#agenda-appointments").get_by_role("link", name="LEFEVRE Léa").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rendez-vous de Léa LEFEVRE")
+    shot(page, "console-agenda-rendez-vous")
+
+    page.goto("/console/agenda/")
+    page.locator("#agenda-day").get_by_role("link", name="Ajouter un patient à la liste d'attente").click()
+    form = page.locator("#waiting-add-form")
+    form.get_by_label("Patient : n° de dossier, portable, nom ou e-mail").fill("1002")
+    form.get_by_label("Souhaits (facultatif)").fill("après l'école, mardi ou jeudi")
+    form.get_by_role("button", name="Inscrire sur la liste d'attente").click()
+    expect(page.locator("#waiting-entries")).to_contain_text("LEFEVRE Hugo")
+    shot(page, "console-agenda-attente", full_page=False)
+
+    page.goto("/console/agenda/annulation")
+    form = page.locator("#bulk-cancel-form")
+    form.get_by_label("Praticien").select_option(label="Dr Paul Bernard")
+    form.get_by_label("Du", exact=True).fill((monday + timedelta(days=1)).isoformat())
+    form.get_by_label("Au", exact=True).fill((monday + timedelta(days=1)).isoformat())
+    form.get_by_label("Message aux patients").fill("Le Dr Bernard est absent ; le secrétariat vous rappelle "
+                                                   "pour fixer un autre rendez-vous.")
+    form.get_by_label("Prévenir aussi par SMS").check()
+    form.get_by_role("button", name="Voir qui est concerné").click()
+    expect(page.locator("#bulk-cancel-preview")).to_be_visible()
+    shot(page, "console-agenda-annulation")
+
+    menu = page.get_by_role("navigation", name="Menu de la console")
+    menu.get_by_role("link", name="Réglages de l'agenda").click()
     page.get_by_role("link", name="Dr Claire Martin").click()
     shot(page, "console-agenda-reglages", full_page=False)
+    page.locator("#agenda-types").get_by_role("link", name="Modifier").nth(1).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Première consultation")
+    shot(page, "console-agenda-type")
+
+    page.goto("/console/reservation/reglages")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réservation en ligne")
+    shot(page, "console-reservation-reglages")
+    page.goto("/console/reservation/contacts")
+    form = page.locator("#booking-contact-form")
+    for value, note in [("sophie.lefevre@example.com", "Famille LEFEVRE"), ("06 11 22 33 44", "M. Girard")]:
+        form.get_by_label("Adresse e-mail ou portable").fill(value)
+        form.get_by_label("Note (facultatif)").fill(note)
+        form.get_by_role("button", name="Ajouter").click()
+        expect(page.locator("#booking-contacts")).to_contain_text(note)
+    shot(page, "console-reservation-contacts")
     context.close()
 
-    phone = browser.new_context(locale="fr-FR", viewport=PHONE, base_url=base_url, timezone_id="Europe/Paris")
-    phone.set_default_timeout(10000)
-    page = phone.new_page()
+
+NEWCOMER = ("DURAND", "Chloé", "2014-03-09", "06 98 76 54 32", "famille.durand@example.com")
+
+
+def phone_context(browser, base_url: str):
+    context = browser.new_context(locale="fr-FR", viewport=PHONE, base_url=base_url, timezone_id="Europe/Paris")
+    context.set_default_timeout(10000)
+    return context
+
+
+def booking_walk(browser, base_url: str, data: Data, shot: Camera):
+    """A newcomer books a first consultation on the practice's public page, on a phone."""
+    from portal.demo.data import DEMO_SLUG
+
+    last, first, born, mobile, email = NEWCOMER
+    context = phone_context(browser, base_url)
+    page = context.new_page()
+    page.goto(f"/cabinet/{DEMO_SLUG}/rendez-vous")
+    shot(page, "patient-reservation-cabinet")
+    doctor = page.locator(".booking-practitioner").filter(has_text="Dr Claire Martin")
+    doctor.get_by_role("link", name="Première consultation · 40 min").click()
+    expect(page.locator("#booking-slots .slot").first).to_be_visible()
+    page.locator("#booking-slots").scroll_into_view_if_needed()
+    shot(page, "patient-reservation-creneaux", full_page=False)
+    # A slot of the following week: far enough ahead to be cancelled online (48 h before).
+    heading = page.locator("#booking-slots .booking-day h3").first.inner_text()
+    page.get_by_role("link", name="Semaine suivante →").click()
+    expect(page.locator("#booking-slots .booking-day h3").first).not_to_have_text(heading)
+    page.locator("#booking-slots .slot").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réserver ce rendez-vous")
+    page.get_by_label("Nom du patient", exact=True).fill(last)
+    page.get_by_label("Prénom du patient").fill(first)
+    page.get_by_label("Date de naissance du patient").fill(born)
+    page.get_by_label("Votre portable (le code de confirmation y est envoyé)").fill(mobile)
+    page.get_by_label("Votre adresse e-mail").fill(email)
+    page.get_by_label("Motif de la visite").fill("Dents qui se chevauchent")
+    shot(page, "patient-reservation-formulaire")
+    page.get_by_role("button", name="Recevoir mon code par SMS").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirmez votre rendez-vous")
+    page.get_by_label("Code reçu par SMS").fill(data.sms_code("+33" + mobile.replace(" ", "")[1:], "booking_code"))
+    shot(page, "patient-reservation-code", full_page=False)
+    page.get_by_role("button", name="Confirmer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rendez-vous confirmé")
+    shot(page, "patient-reservation-confirmee")
+    context.close()
+
+
+def parent_walk(browser, base_url: str, data: Data, shot: Camera):
+    """Léa's parent, signed in: books a check-up for Hugo, then sees Léa's visits under "Mes RDV"."""
+    from portal.demo.data import DEMO_PHONE, DEMO_SLUG
+
+    context = phone_context(browser, base_url)
+    page = context.new_page()
     e164 = "+33" + DEMO_PHONE.replace(" ", "")[1:]
     page.goto("/connexion")
     page.get_by_label("Numéro de téléphone").fill(DEMO_PHONE)
@@ -326,15 +516,31 @@ def agenda_walk(browser, base_url: str, data: Data, shot: Camera):
     page.get_by_label("Code reçu par SMS").fill(data.sms_code(e164))
     page.get_by_role("button", name="Valider").click()
     expect(page.locator("#next-visit")).to_be_visible()
-    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Mes RDV").click()
+    shot(page, "patient-accueil-rdv", full_page=False)
+
+    page.goto(f"/cabinet/{DEMO_SLUG}/rendez-vous")
+    doctor = page.locator(".booking-practitioner").filter(has_text="Dr Claire Martin")
+    doctor.get_by_role("link", name="Contrôle · 20 min").click()
+    page.locator("#booking-slots .slot").first.click()
+    page.get_by_label("Pour qui ?").select_option(label="Hugo LEFEVRE")
+    page.get_by_label("Motif de la visite").fill("Contrôle")
+    shot(page, "patient-reservation-connecte", full_page=False)
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rendez-vous confirmé")
+
+    page.goto("/rendez-vous")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes rendez-vous")
     shot(page, "patient-mes-rdv", full_page=False)
-    phone.close()
+    page.locator("#appointments-upcoming").get_by_role("link", name="Annuler").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annuler un rendez-vous")
+    page.get_by_label("Motif de l'annulation").fill("Voyage scolaire ce jour-là")
+    shot(page, "patient-annuler-rdv", full_page=False)
+    context.close()
 
 
 def main() -> int:
     if not os.path.exists(CHROMIUM):
-        print(f"{CHROMIUM} is absent: apt install chromium chromium-l10n", file=sys.stderr)
+        print(f"{CHROMIUM} is absent: apt install chromium chromium-l10n fonts-noto-color-emoji", file=sys.stderr)
         return 1
     import logging
 
@@ -358,13 +564,15 @@ def main() -> int:
             # LANGUAGE=fr: Chromium's own strings (the jj/mm/aaaa of date fields) in French.
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS,
                                         env={**os.environ, "LANGUAGE": "fr", "LANG": "fr_FR.UTF-8"})
-            phone = browser.new_context(locale="fr-FR", viewport=PHONE, base_url=base_url,
-                                        timezone_id="Europe/Paris", device_scale_factor=1)
-            phone.set_default_timeout(10000)
+            phone = phone_context(browser, base_url)
             patient_walk(phone, data, shot)
             phone.close()
             console_walk(browser, base_url, data, shot)
-            agenda_walk(browser, base_url, data, shot)
+            monday = visit_week()
+            seed_planning(app, monday)
+            agenda_walk(browser, base_url, data, shot, monday)
+            booking_walk(browser, base_url, data, shot)
+            parent_walk(browser, base_url, data, shot)
             browser.close()
         server.shutdown()
         thread.join(timeout=5)
