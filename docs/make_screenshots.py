@@ -10,8 +10,7 @@ secrets are read from the database, where a person would read them on their phon
 agenda pictures, a week of visits, a block, a day off, a post-it and the waiting list are
 seeded through the agenda's services. Nothing leaves 127.0.0.1.
 
-French date fields and the emoji of the booking page need the Debian packages chromium-l10n and
-fonts-noto-color-emoji.
+French date fields need the Debian package chromium-l10n (scripts/services.sh installs it).
 """
 from __future__ import annotations
 
@@ -540,7 +539,7 @@ def parent_walk(browser, base_url: str, data: Data, shot: Camera):
 
 def main() -> int:
     if not os.path.exists(CHROMIUM):
-        print(f"{CHROMIUM} is absent: apt install chromium chromium-l10n fonts-noto-color-emoji", file=sys.stderr)
+        print(f"{CHROMIUM} is absent: apt install chromium chromium-l10n", file=sys.stderr)
         return 1
     import logging
 

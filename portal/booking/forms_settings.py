@@ -16,7 +16,8 @@ class BookingSettingsForm(FlaskForm):
     """Seed 004's "paramétrage de l'officine", practice-wide."""
 
     specialties = TextAreaField(_l("Spécialités et diplômes du cabinet"), validators=[Length(max=4000)])
-    payment_methods = TextAreaField(_l("Moyens de paiement acceptés (un par ligne)"), validators=[Length(max=2000)])
+    payment_methods = TextAreaField(_l("Moyens de paiement acceptés (un par ligne)"), validators=[Length(max=2000)],
+                                    render_kw={"rows": 4})
     transport = TextAreaField(_l("Pour venir au cabinet (bus, arrêt, parking…)"), validators=[Length(max=2000)])
     floor = StringField(_l("Étage"), validators=[Length(max=60)])
     lift = BooleanField(_l("Ascenseur"))

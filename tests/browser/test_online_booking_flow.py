@@ -120,7 +120,7 @@ def test_a_parent_books_a_child_and_cancels_from_my_appointments(page, shot, mak
         page.goto("/menu")
         page.get_by_role("button", name=re.compile("Hugo")).first.click()
         page.goto("/rendez-vous")
-        expect(page.locator("#appointments-upcoming")).to_contain_text("RV1A")
+        expect(page.locator("#appointments-upcoming")).to_contain_text("Première consultation")
         assert_fits_width(page)
         shot("my-appointments-hugo")
         page.get_by_role("link", name="Annuler").first.click()
