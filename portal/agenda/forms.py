@@ -83,6 +83,7 @@ class BlockForm(FlaskForm):
     ends = TimeField(_l("À"), validators=[DataRequired(_l("Saisissez une heure."))], id="block-ends")
     appointment_type_id = SelectField(_l("Types concernés"), coerce=int, choices=[], validate_choice=True,
                                       id="block-type")
+    until = DateField(_l("Chaque jour jusqu'au (facultatif)"), validators=[Optional()], id="block-until")
     label = StringField(_l("Motif (facultatif)"), validators=[Length(max=200)], id="block-label")
 
 

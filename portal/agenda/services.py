@@ -249,6 +249,47 @@ def block_time(*, practice, practitioner_id: int, starts_at: datetime, ends_at: 
     return row
 
 
+def block_days(*, practice, practitioner_id: int, first: date, last: date, starts: time, ends: time,
+               actor: Actor, appointment_type_id: int | None = None, label: str = "") -> list[Unavailability]:
+    """The same wall-clock range blocked on every day from `first` to `last` (at most a year):
+    one block per day, so that any one day can be reopened on its own."""
+    if last < first:
+        raise Invalid(_("La fin de la période doit être après son début."), "until")
+    if (last - first).days > 366:
+        raise Invalid(_("Bloquez au plus un an à la fois."), "until")
+    if ends <= starts:
+        raise Invalid(_("La fin doit être après le début."), "ends")
+    rows, day = [], first
+    while day <= last:
+        rows.append(block_time(practice=practice, practitioner_id=practitioner_id,
+                               starts_at=local_to_utc(practice, day, starts), ends_at=local_to_utc(practice, day, ends),
+                               appointment_type_id=appointment_type_id, label=label, actor=actor))
+        day += timedelta(days=1)
+    return rows
+
+
+def reopen_day(*, practice, unavailability_id: int, day: date, actor: Actor) -> None:
+    """Reopen one local day of a longer block or period off: the rest of it stays closed (the
+    row is cut around that day)."""
+    row = db.session.scalar(select(Unavailability).where(Unavailability.id == unavailability_id,
+                                                         Unavailability.practice_id == practice.id))
+    if row is None:
+        raise NotFound()
+    start, end = day_bounds(practice, day)
+    if row.ends_at <= start or row.starts_at >= end:
+        raise Invalid(_("Cette indisponibilité ne touche pas ce jour-là."))
+    if row.ends_at > end:  # what comes after the day stays closed
+        db.session.add(Unavailability(practice_id=row.practice_id, practitioner_id=row.practitioner_id, kind=row.kind,
+                                      starts_at=end, ends_at=row.ends_at, appointment_type_id=row.appointment_type_id,
+                                      label=row.label))
+    if row.starts_at < start:
+        row.ends_at = start
+    else:
+        db.session.delete(row)
+    db.session.flush()
+    audit.record("agenda.reopened", actor=actor, practice_id=practice.id, target=row, details={"day": day.isoformat()})
+
+
 def take_days_off(*, practice, practitioner_id: int, first: date, last: date, actor: Actor,
                   label: str = "") -> Unavailability:
     """Holidays (seed 003 § 5): whole local days, `first` to `last` inclusive."""

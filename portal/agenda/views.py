@@ -128,9 +128,8 @@ def block():
         return _planning(form.practitioner_id.data, day, block_form=form, status=422)
     rights.require(current_user, form.practitioner_id.data, "book")
     try:
-        services.block_time(practice=g.practice, practitioner_id=form.practitioner_id.data,
-                            starts_at=services.local_to_utc(g.practice, day, form.starts.data),
-                            ends_at=services.local_to_utc(g.practice, day, form.ends.data),
+        services.block_days(practice=g.practice, practitioner_id=form.practitioner_id.data, first=day,
+                            last=form.until.data or day, starts=form.starts.data, ends=form.ends.data,
                             appointment_type_id=form.appointment_type_id.data or None, label=form.label.data or "",
                             actor=current_actor())
     except DomainError as exc:
@@ -171,7 +170,13 @@ def reopen(unavailability_id: int):
     if not ConfirmForm().validate_on_submit():
         return refused(_("La page a expiré : rechargez-la puis recommencez."), "agenda.day",
                        praticien=row.practitioner_id, jour=day.isoformat())
-    services.reopen(practice=g.practice, unavailability_id=row.id, actor=current_actor())
+    try:
+        if request.form.get("scope") == "day":
+            services.reopen_day(practice=g.practice, unavailability_id=row.id, day=day, actor=current_actor())
+        else:
+            services.reopen(practice=g.practice, unavailability_id=row.id, actor=current_actor())
+    except DomainError as exc:
+        return refused(exc.message, "agenda.day", praticien=row.practitioner_id, jour=day.isoformat())
     commit()
     return _back(id_arg("practitioner_id"), day, _("Créneaux rouverts."))
 

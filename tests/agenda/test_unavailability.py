@@ -116,3 +116,42 @@ def test_a_secretary_without_the_booking_right_cannot_block_or_close(auth, clien
                     data={"csrf_token": token, "practitioner_id": week.practitioner.id,
                           "first": MONDAY.isoformat(), "last": MONDAY.isoformat()})
     assert r.status_code == 403
+
+
+def test_block_the_same_range_on_several_days_then_reopen_one(auth, client, week, make_staff, db):
+    auth.staff(make_staff(week.practice, "secretary"))
+    html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={MONDAY.isoformat()}").get_data(
+        as_text=True)
+    friday = MONDAY + timedelta(days=4)
+    r = client.post(f"/console/agenda/bloquer?jour={MONDAY.isoformat()}",
+                    data={"csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id, "starts": "11:00",
+                          "ends": "12:00", "appointment_type_id": "0", "until": friday.isoformat()})
+    assert r.status_code == 303
+    for offset in range(5):
+        assert "11:00" not in free_times(week, MONDAY + timedelta(days=offset))
+    r = client.post(f"/console/agenda/bloquer?jour={MONDAY.isoformat()}",
+                    data={"csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id, "starts": "11:00",
+                          "ends": "12:00", "appointment_type_id": "0", "until": (MONDAY - timedelta(days=1)).isoformat()})
+    assert r.status_code == 422 and "La fin de la période doit être après son début." in r.get_data(as_text=True)
+
+
+def test_reopen_one_day_of_a_holiday_period(auth, client, week, make_staff, db):
+    services.take_days_off(practice=week.practice, practitioner_id=week.practitioner.id, first=MONDAY,
+                           last=MONDAY + timedelta(days=4), actor=OPERATOR)
+    commit()
+    auth.staff(make_staff(week.practice, "secretary"))
+    wednesday = MONDAY + timedelta(days=2)
+    html = client.get(f"/console/agenda/?praticien={week.practitioner.id}&jour={wednesday.isoformat()}").get_data(
+        as_text=True)
+    assert "Rouvrir ce jour" in html
+    from sqlalchemy import select
+
+    from portal.agenda.models import Unavailability
+
+    row = db.session.scalar(select(Unavailability))
+    r = client.post(f"/console/agenda/indisponibilites/{row.id}/rouvrir?jour={wednesday.isoformat()}",
+                    data={"csrf_token": csrf_from(html), "practitioner_id": week.practitioner.id, "scope": "day"})
+    assert r.status_code == 303
+    assert free_times(week, wednesday)  # Wednesday is open again
+    for closed in (MONDAY, MONDAY + timedelta(days=1), MONDAY + timedelta(days=3), MONDAY + timedelta(days=4)):
+        assert free_times(week, closed) == [], closed
