@@ -1,37 +1,39 @@
 #!/usr/bin/env python
-"""Benchmark: the agenda (day planning, free slots, booking) against a bare Flask route.
+"""Benchmark: the agenda (week and day planning, free slots, booking, the nightly window job)
+against a bare Flask route.
 
-    python bench/agenda.py [--db sqlite|postgresql|both] [--requests N] [--explain]
+    python bench/agenda.py [--db sqlite|postgresql|both] [--requests N] [--explain] [--profile]
 
 For each backend: a fresh database built by the real Alembic migrations, one practice with 10
-practitioners, each with 2 or 3 appointment types and a weekly template (Monday to Friday,
-mornings and afternoons) activated about a year ago and open-ended (an earlier template covers
-the years before), 200,000 past appointments and 20,000 future ones over the next 180 days
-(bulk rows identical to what `book_appointment` writes, on template slots, never overlapping:
-the database checks it), holidays and blocked slots, 3,000 patients, and a staff member signed
-in through the real forms (password + TOTP).
+practitioners, each with 2 or 3 appointment types (online, 180 days ahead) and a weekly template
+(Monday to Friday, mornings and afternoons) activated about a year ago and open-ended (an earlier
+template covers the years before), online booking on with a 180-day rolling window, 200,000 past
+appointments and 20,000 future ones over the next 180 days (bulk rows identical to what
+`book_appointment` writes, on template slots, never overlapping: the database checks it),
+holidays and blocked slots, 3,000 patients, and a staff member signed in through the real forms
+(password + TOTP, with CSRF).
 
 Then, in-process with the Flask test client (no network), after a warm-up, every case runs
 round-robin in a shuffled order each round so that all cases share the machine's noise:
 
   bare route          GET /bench/bare, registered here, returns "ok": the baseline of every ratio
-  day planning        GET /console/agenda/?praticien=ID&jour=YYYY-MM-DD, signed in as staff
-  free_slots()        one practitioner, 1 day, 30 days and 180 days (service calls)
-  next 20 free        the 20 earliest free slots of one type (code CONT) across all the
-                      practitioners over the whole 180-day window: no service exists for it yet,
-                      so the bench composes it the straightforward way (free_slots() per practitioner)
-  booking             POST /console/agenda/rendez-vous on a free future slot (a new one each time),
-                      the page up to its 303; and book_appointment() + commit() as a service call
+  week planning       GET /console/agenda/semaine?praticien=ID&jour=D (one practitioner) and
+                      GET /console/agenda/tous/semaine?jour=D (all of them), signed in as staff;
+                      with the planning service each calls
+  day planning        GET /console/agenda/?praticien=ID&jour=D
+  free_slots()        one practitioner, 1 day, 30 days and 180 days in one call
+  public booking page GET /cabinet/<slug>/rendez-vous?praticien&type&du (a week of one type)
+  next 20 free        next_free_slots(): the 20 earliest free slots of the CONT types across all
+                      the practitioners over the whole 180-day window
+  booking             POST /console/agenda/rendez-vous on a free future slot (a new one each time,
+                      CSRF token included), the page up to its 303; and book_appointment() + commit
+  nightly job         extend_windows() + commit for every practitioner (each call is the next night)
   reference           GET /console/patients/?q=<a number nobody has>: any signed-in console page
-  diagnostics         the busy-time query of free_slots() for 1 day as written in portal/ and with
-                      a lower bound on starts_at; on SQLite, the overlap trigger's look-up likewise
 
 Printed per backend: n, median and p95 in ms, the ratio to the bare route's median measured in
 the same run, and the SQL statements each call sends (counted with a before_cursor_execute
-listener). Then a verdict per page against the 5x aim and, per availability case, whether the
-query count is the same for 1 day and for 180 days. Also written to bench/results/.
-
-CSRF is off in the bench config (WTF_CSRF_ENABLED=False), as in identify_and_search.py.
+listener). Then a verdict per page against the 5x aim and the statement counts of free_slots(),
+next_free_slots() and planning() for spans of 1 to 180 days. Also written to bench/results/.
 """
 from __future__ import annotations
 
@@ -65,10 +67,12 @@ import identify_and_search as base  # patient families, the bench app, the staff
 
 PG_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/sourire_bench_agenda"
 TARGET_RATIO = 5.0
+PROFILE_CALLS = 5          # calls per profiled case (2 for the slow ones)
+PROFILED = "all,next20,book"
+GROUPS = ("week", "all", "day", "f30", "f180", "online", "next20", "book", "nightly")
 WINDOW_DAYS = 180          # the booking window: today and the next 179 days
 PAST_OCCUPANCY = 0.85      # share of past template slots that hold an appointment
 SERVICE_BOOKED = 20        # future appointments written by book_appointment itself, for the parity check
-MAX_DURATION = timedelta(minutes=480)  # ck_appointment_type_duration: no visit is longer
 
 PRACTITIONERS = [("Claire", "Martin"), ("Julien", "Lefèvre"), ("Sophie", "Nguyen"), ("Marc", "Dubois"),
                  ("Hélène", "Garnier"), ("Thomas", "Roux"), ("Amélie", "Fontaine"), ("Karim", "Haddad"),
@@ -109,12 +113,16 @@ def slots_per_week(ranges) -> int:
 
 
 def appointment_row(practice_id: int, practitioner_id: int, slot, patient_id: int, status, created_at: datetime) -> dict:
-    """The row book_appointment writes for `slot` (then cancel_appointment / mark_no_show change
-    only its status)."""
+    """The row book_appointment writes for `slot` (then cancel_appointment by staff / mark_no_show
+    change its status, and for a cancellation who cancelled it)."""
+    from portal.agenda.models import AppointmentStatus
+
     return {"practice_id": practice_id, "practitioner_id": practitioner_id,
             "appointment_type_id": slot.appointment_type_id, "patient_id": patient_id,
             "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": status, "extra": False,
-            "note": "", "booked_by": "staff", "created_at": created_at}
+            "note": "", "patient_message": "", "reason": "", "teleconsult_mobile": "", "room_token": None,
+            "cancel_reason": "", "cancelled_by": "staff" if status is AppointmentStatus.cancelled else "",
+            "hold_expires_at": None, "booked_by": "staff", "created_at": created_at}
 
 
 @dataclass
@@ -124,16 +132,19 @@ class DataSet:
     staff_email: str
     totp_secret: str
     practitioner_ids: list[int] = field(default_factory=list)
-    cont_types: dict[int, int] = field(default_factory=dict)    # practitioner id -> their CONT type id
+    type_ids: dict[int, list[int]] = field(default_factory=dict)  # practitioner id -> their type ids
     patients: list[tuple[str, int]] = field(default_factory=list)  # (number, id)
+    slug: str = "tilleuls"
     today: date | None = None
     counts: dict = field(default_factory=dict)
     day_pages: list[tuple[int, date]] = field(default_factory=list)
+    week_pages: list[tuple[int, date]] = field(default_factory=list)
+    week_days: list[date] = field(default_factory=list)
+    online_pages: list[dict] = field(default_factory=list)  # the public booking page's query strings
     one_day: list[tuple[int, date]] = field(default_factory=list)
     thirty_days: list[tuple[int, date]] = field(default_factory=list)
     booking_page: list[dict] = field(default_factory=list)
     booking_service: list[dict] = field(default_factory=list)
-    free_probes: list[dict] = field(default_factory=list)  # free slots nobody books: the trigger diagnostics
     missing_numbers: list[str] = field(default_factory=list)
 
 
@@ -146,6 +157,8 @@ def build_data(app, args) -> DataSet:
     from portal.agenda import services
     from portal.agenda.availability import is_blocked, template_slots
     from portal.agenda.models import Appointment, AppointmentStatus, Unavailability
+    from portal.booking.services import extend_windows, settings_for
+    from portal.booking.setup import update_settings
     from portal.core.audit import Actor
     from portal.core.db import commit, utcnow
     from portal.core.services import add_practitioner, create_practice
@@ -159,6 +172,9 @@ def build_data(app, args) -> DataSet:
     with app.app_context():
         practice = create_practice(name="Cabinet d'orthodontie des Tilleuls", slug="tilleuls", actor=operator,
                                    city="Lyon", postal_code="69003")
+        # Online booking on (as the demo does it), over a 180-day rolling window.
+        practice.options = {**(practice.options or {}), "booking": True}
+        update_settings(settings_for(practice.id), rolling_window_days=WINDOW_DAYS, actor=operator)
         commit()
         staff = create_staff(practice=practice, email="secretariat@tilleuls.example", role=Role.secretary,
                              first_name="Élodie", last_name="Bénard", password=base.STAFF_PASSWORD, actor=operator)
@@ -190,8 +206,9 @@ def build_data(app, args) -> DataSet:
             kinds = {}
             for code in ["CONT", "RV1A"] + (["POSE"] if i in THREE_TYPES else []):
                 name, minutes = TYPES[code]
-                kinds[code] = services.add_appointment_type(practitioner=p, name=name, code=code,
-                                                            duration_minutes=minutes, actor=operator)
+                kinds[code] = services.add_appointment_type(
+                    practitioner=p, name=name, code=code, duration_minutes=minutes, actor=operator,
+                    online=True, new_patients=code == "RV1A", max_days_ahead=WINDOW_DAYS)
             for label, ranges, starts_on, ends_on in (
                     ("Semaine type (ancienne)", former_template(i), history_from, current_from - timedelta(days=1)),
                     ("Semaine type", current_template(i), current_from, None)):
@@ -202,7 +219,7 @@ def build_data(app, args) -> DataSet:
                 services.activate_schedule(schedule, starts_on=starts_on, ends_on=ends_on, actor=operator)
             practitioners.append((p, kinds))
             ds.practitioner_ids.append(p.id)
-            ds.cont_types[p.id] = kinds["CONT"].id
+            ds.type_ids[p.id] = [k.id for k in kinds.values()]
         commit()
 
         # Holidays (three periods a year) and blocks (about one a month: a meeting morning for
@@ -294,13 +311,15 @@ def build_data(app, args) -> DataSet:
             if id(s) not in service_ids:
                 rows.append(appointment_row(practice.id, prac_id, s, rng.choice(patient_ids), AppointmentStatus.booked,
                                             now - timedelta(days=rng.randint(0, 90), minutes=rng.randint(0, 600))))
-        # Latest first: the SQLite overlap trigger looks at the practitioner's rows starting before
-        # the new one's end, which are then few (in time order it would re-read the whole history
-        # at every row; see bench/README.md).
-        rows.sort(key=lambda r: r["starts_at"], reverse=True)
+        # In time order, 5,000 rows a statement. The database checks every row for overlaps (the
+        # exclusion constraint on PostgreSQL, the trigger on SQLite, whose look-up is bounded to
+        # the 480 minutes before the new visit, so the order does not matter).
+        rows.sort(key=lambda r: r["starts_at"])
         conn = db.session.connection()
         for i in range(0, len(rows), 5000):
             conn.execute(insert(Appointment.__table__), rows[i:i + 5000])
+        commit()
+        extend_windows()  # what the nightly job did last night: online booking open to today + 180
         commit()
 
         ds.counts = {
@@ -325,6 +344,14 @@ def build_data(app, args) -> DataSet:
     weekdays_ahead = [d for d in weekdays_near if d >= today]
     ds.one_day = [(rng.choice(ds.practitioner_ids), rng.choice(weekdays_ahead)) for _ in range(2000)]
     ds.thirty_days = [(rng.choice(ds.practitioner_ids), today + timedelta(days=rng.randint(0, 30))) for _ in range(2000)]
+    ds.week_pages = [(rng.choice(ds.practitioner_ids), today + timedelta(days=rng.randint(-14, 60)))
+                     for _ in range(2000)]
+    ds.week_days = [today + timedelta(days=rng.randint(-14, 60)) for _ in range(2000)]
+    ds.online_pages = []
+    for _ in range(2000):
+        prac_id = rng.choice(ds.practitioner_ids)
+        ds.online_pages.append({"praticien": prac_id, "type": rng.choice(ds.type_ids[prac_id]),
+                                "du": (today + timedelta(days=rng.randint(0, WINDOW_DAYS - 10))).isoformat()})
     ds.missing_numbers = [str(rng.randint(900000, 999999)) for _ in range(200)]
     with app.app_context():
         from portal.agenda.availability import free_slots
@@ -337,12 +364,15 @@ def build_data(app, args) -> DataSet:
                      if s.starts_at > now + timedelta(hours=2)]
         _db.session.remove()
     ds.counts["free_future_slots"] = len(pool)
-    picked = rng.sample(pool, min(len(pool), 2 * (args.requests + max(20, args.requests // 10)) + 250))
-    for k, (prac_id, s) in enumerate(picked):
+    # One distinct free slot per booking (page and service alike): every booking really books.
+    needed = 2 * (args.requests + warmup_rounds(args.requests) + PROFILE_CALLS)
+    if len(pool) < needed:
+        raise SystemExit(f"only {len(pool)} free slots for {needed} bookings: use fewer --requests or --future")
+    for k, (prac_id, s) in enumerate(rng.sample(pool, needed)):
         number, patient_id = rng.choice(ds.patients)
         booking = {"practitioner_id": prac_id, "number": number, "patient_id": patient_id, "slot": s,
                    "jour": s.local_start.date().isoformat()}
-        (ds.free_probes if k < 200 else ds.booking_page if k % 2 == 0 else ds.booking_service).append(booking)
+        (ds.booking_page if k % 2 == 0 else ds.booking_service).append(booking)
     return ds
 
 
@@ -417,64 +447,20 @@ def service_case(app, counter, label, fn, args, check, group="", every=1, kind="
     return Case(label, kind, run, args, group, every)
 
 
-def next_free_across(practice, code: str, first: date, days: int, count: int = 20):
-    """The `count` earliest free slots of the types coded `code`, every practitioner, over
-    `days` days: the straightforward composition of the existing services (bench-only)."""
-    from portal.agenda import services
-    from portal.agenda.availability import free_slots
-
-    found = []
-    for p in services.practitioners(practice.id):
-        kind = next((t for t in services.appointment_types(practice_id=practice.id, practitioner_id=p.id)
-                     if t.code == code), None)
-        if kind is not None:
-            found += free_slots(practice=practice, practitioner_id=p.id, first=first,
-                                last=first + timedelta(days=days - 1), appointment_type_id=kind.id)
-    found.sort(key=lambda s: (s.starts_at, s.appointment_type_id))
-    return found[:count]
-
-
-def busy_bounded(*, practitioner_id: int, since: datetime, until: datetime):
-    """busy_intervals() with a lower bound on starts_at (no visit lasts over 480 minutes):
-    the fix suggested in bench/README.md, bench-only."""
-    from sqlalchemy import select
-
-    from portal.agenda.models import Appointment, AppointmentStatus
-    from portal.extensions import db
-
-    rows = db.session.execute(select(Appointment.starts_at, Appointment.ends_at).where(
-        Appointment.practitioner_id == practitioner_id, Appointment.status != AppointmentStatus.cancelled,
-        Appointment.starts_at < until, Appointment.starts_at > since - MAX_DURATION, Appointment.ends_at > since,
-    ).order_by(Appointment.starts_at)).all()
-    return [(r.starts_at, r.ends_at) for r in rows]
-
-
-def trigger_lookup(*, practitioner_id: int, starts_at: datetime, ends_at: datetime, bounded: bool):
-    """The look-up the SQLite trigger appointment_no_overlap_insert runs for a new visit (as
-    written in the migration, or bounded below), as a plain SELECT."""
-    from sqlalchemy import select
-
-    from portal.agenda.models import Appointment
-    from portal.extensions import db
-
-    conds = [Appointment.practitioner_id == practitioner_id, Appointment.status != "cancelled",
-             Appointment.starts_at < ends_at, Appointment.ends_at > starts_at]
-    if bounded:
-        conds.append(Appointment.starts_at > starts_at - MAX_DURATION)
-    return db.session.execute(select(Appointment.id).where(*conds).limit(1)).first()
-
-
 def make_cases(app, ds: DataSet, counter: QueryCounter, slow_every: int) -> list[Case]:
-    from portal.agenda import services
-    from portal.agenda.availability import busy_intervals, free_slots
+    from portal.agenda import planning, services
+    from portal.agenda.availability import free_slots, next_free_slots
+    from portal.booking.services import extend_windows, get_online_type, online_slots
     from portal.core.audit import Actor
     from portal.core.db import commit
 
     practice = SimpleNamespace(id=ds.practice_id, timezone=ds.timezone)  # what the services read of it
-    anon, staff = app.test_client(), base.staff_client(app, ds)
+    anon, public, staff = app.test_client(), app.test_client(), base.staff_client(app, ds)
+    token = base.csrf_token(staff, "/console/agenda/")  # read once: the figure is the POST alone
     operator = Actor.operator()
     today = ds.today
-    sqlite = db_dialect(app) == "sqlite"
+    window_last = today + timedelta(days=WINDOW_DAYS - 1)
+    team_size = len(ds.practitioner_ids)
 
     def status(code, location_part=None, marker=None):
         def check(resp, arg):
@@ -493,13 +479,45 @@ def make_cases(app, ds: DataSet, counter: QueryCounter, slow_every: int) -> list
     def anything(result, arg):
         return None
 
+    def twenty(result, arg):
+        return None if len(result) == 20 else f"{len(result)} slots instead of 20"
+
+    def whole_team(result, arg):
+        return None if result == team_size else f"{result} practitioners moved instead of {team_size}"
+
     def day_page(arg):
         prac_id, day = arg
         return staff.get("/console/agenda/", query_string={"praticien": prac_id, "jour": day.isoformat()})
 
+    def week_page(arg):
+        prac_id, day = arg
+        return staff.get("/console/agenda/semaine", query_string={"praticien": prac_id, "jour": day.isoformat()})
+
+    def all_week_page(day):
+        return staff.get("/console/agenda/tous/semaine", query_string={"jour": day.isoformat()})
+
+    def week_service(arg):  # what the week page calls
+        prac_id, day = arg
+        practitioner = services.get_practitioner(practice_id=practice.id, practitioner_id=prac_id)
+        return planning.week_planning(practice=practice, practitioner=practitioner, day=day)
+
+    def all_week_service(day):  # what the all-practitioners page calls (the team, then planning())
+        first, last = planning.week_of(day)
+        return planning.planning(practice=practice, practitioners=services.practitioners(practice.id),
+                                 first=first, last=last)
+
+    def online_service(q):  # what the public booking page calls for its week of slots
+        from portal.core.models import Practice
+        from portal.extensions import db
+
+        full = db.session.get(Practice, practice.id)
+        practitioner, kind = get_online_type(practice=full, practitioner_id=q["praticien"], type_id=q["type"],
+                                             newcomer=False)
+        return online_slots(practice=full, practitioner=practitioner, kind=kind, first=date.fromisoformat(q["du"]))
+
     def book_page(b):
         return staff.post("/console/agenda/rendez-vous", query_string={"jour": b["jour"]}, data={
-            "practitioner_id": b["practitioner_id"], "patient_number": b["number"],
+            "csrf_token": token, "practitioner_id": b["practitioner_id"], "patient_number": b["number"],
             "slot": f"{b['slot'].starts_at.isoformat()}|{b['slot'].appointment_type_id}", "note": ""})
 
     def book_service(b):
@@ -509,6 +527,10 @@ def make_cases(app, ds: DataSet, counter: QueryCounter, slow_every: int) -> list
         commit()
         return a.id
 
+    def release(b):  # the UPDATE book_appointment runs first; nothing is held, and it is rolled back
+        services.release_expired_holds(practitioner_id=b["practitioner_id"], starts_at=b["slot"].starts_at,
+                                       ends_at=b["slot"].ends_at)
+
     def free(days):
         def call(arg):
             prac_id, first = arg
@@ -516,55 +538,57 @@ def make_cases(app, ds: DataSet, counter: QueryCounter, slow_every: int) -> list
                               last=first + timedelta(days=days - 1))
         return call
 
-    def busy(fn):
-        def call(arg):
-            prac_id, day = arg
-            since, until = services.day_bounds(practice, day)
-            return fn(practitioner_id=prac_id, since=since, until=until)
-        return call
+    def next20(first):
+        return next_free_slots(practice=practice, code="CONT", count=20, first=first, last=window_last)
 
-    def trigger(bounded):
-        def call(b):
-            return trigger_lookup(practitioner_id=b["practitioner_id"], starts_at=b["slot"].starts_at,
-                                  ends_at=b["slot"].ends_at, bounded=bounded)
-        return call
+    def nightly(day):
+        # Each call is "the next night": every practitioner's window moves by one day, so each
+        # call writes (a second run on the same night would change nothing and write nothing).
+        moved = extend_windows(today=day)
+        commit()
+        return moved
 
-    def no_overlap(result, arg):
-        return None if result is None else f"the free slot {arg['slot']} overlaps a visit"
-
+    nights = [today + timedelta(days=n) for n in range(1, 10000)]
     whole = [(p, today) for p in ds.practitioner_ids]
-    cases = [
+    return [
         page_case(counter, "bare route  GET /bench/bare", "baseline", lambda _: anon.get("/bench/bare"), [None],
                   status(200)),
+        page_case(counter, "week planning, one practitioner  GET /console/agenda/semaine", "page", week_page,
+                  ds.week_pages, status(200, marker=b'id="agenda-week"'), "week"),
+        service_case(app, counter, "  service week_planning()", week_service, ds.week_pages, anything, "week"),
+        page_case(counter, f"week planning, all {team_size}  GET /console/agenda/tous/semaine", "page",
+                  all_week_page, ds.week_days, status(200, marker=b'id="agenda-all"'), "all",
+                  every=max(1, slow_every // 3)),
+        service_case(app, counter, f"  service planning(), {team_size} practitioners × 7 days", all_week_service,
+                     ds.week_days, anything, "all", every=max(1, slow_every // 3)),
         page_case(counter, "day planning  GET /console/agenda/?praticien&jour", "page", day_page, ds.day_pages,
                   status(200, marker=b'id="agenda-day"'), "day"),
-        service_case(app, counter, "  service free_slots(), 1 day", free(1), ds.one_day, anything, "day"),
-        service_case(app, counter, "  service day_appointments()", lambda a: services.day_appointments(
-            practice=practice, practitioner_id=a[0], day=a[1]), ds.day_pages, anything, "day"),
+        service_case(app, counter, "free_slots(), 1 day, one practitioner", free(1), ds.one_day, anything, "day"),
         service_case(app, counter, "free_slots(), 30 days, one practitioner", free(30), ds.thirty_days, some, "f30"),
-        service_case(app, counter, "free_slots(), 180 days, one practitioner", free(WINDOW_DAYS), whole, some,
-                     "f180", every=max(1, slow_every // 5)),
-        service_case(app, counter, "next 20 free CONT, all practitioners, 180 d", lambda a: next_free_across(
-            practice, "CONT", a, WINDOW_DAYS), [today], some, "next20", every=slow_every),
+        service_case(app, counter, f"free_slots(), {WINDOW_DAYS} days, one practitioner", free(WINDOW_DAYS), whole,
+                     some, "f180", every=max(1, slow_every // 5)),
+        page_case(counter, "public booking page (a week)  GET /cabinet/…/rendez-vous", "page",
+                  lambda q: public.get(f"/cabinet/{ds.slug}/rendez-vous", query_string=q), ds.online_pages,
+                  status(200, marker=b'id="booking-slots"'), "online"),
+        service_case(app, counter, "  service online_slots(), 7 days", online_service, ds.online_pages, anything,
+                     "online"),
+        service_case(app, counter, f"next 20 free CONT, all {team_size}, {WINDOW_DAYS} d: next_free_slots()", next20,
+                     [today], twenty, "next20", every=max(1, slow_every // 2)),
         page_case(counter, "booking  POST /console/agenda/rendez-vous → 303", "page", book_page, ds.booking_page,
                   status(303, "/console/agenda/"), "book"),
         service_case(app, counter, "  service book_appointment() + commit", book_service, ds.booking_service,
                      some, "book"),
+        service_case(app, counter, "    in it: release_expired_holds() UPDATE", release, ds.booking_page, anything,
+                     "book"),
+        service_case(app, counter, f"nightly extend_windows() + commit, {team_size} moved", nightly, nights,
+                     whole_team, "nightly"),
         page_case(counter, "ref: console page, empty result", "reference",
                   lambda q: staff.get("/console/patients/", query_string={"q": q}), ds.missing_numbers, status(200)),
-        service_case(app, counter, "diag: busy query of free_slots(), 1 day", busy(busy_intervals), ds.one_day,
-                     anything, "diag", kind="diagnostic"),
-        service_case(app, counter, "  same query bounded below (suggested fix)", busy(busy_bounded), ds.one_day,
-                     anything, "diag", kind="diagnostic"),
     ]
-    if sqlite:
-        cases += [
-            service_case(app, counter, "diag: SQLite overlap trigger's look-up", trigger(False), ds.free_probes,
-                         no_overlap, "trig", kind="diagnostic"),
-            service_case(app, counter, "  same look-up bounded below (suggested fix)", trigger(True),
-                         ds.free_probes, no_overlap, "trig", kind="diagnostic"),
-        ]
-    return cases
+
+
+def warmup_rounds(rounds: int) -> int:
+    return max(10, rounds // 10)
 
 
 def measure(cases: list[Case], rounds: int, warmup: int, seed: int) -> None:
@@ -590,39 +614,39 @@ def measure(cases: list[Case], rounds: int, warmup: int, seed: int) -> None:
 
 
 def query_profile(app, ds: DataSet, counter: QueryCounter) -> dict:
-    """Statements per call of the availability cases for 1 day, 30 days and 180 days, and the rows
-    the busy-time query returns and the ones its index range goes through for 1 day."""
-    from sqlalchemy import func, select
-
-    from portal.agenda import services
-    from portal.agenda.availability import free_slots
-    from portal.agenda.models import Appointment
+    """Statements per call, measured once each from a working day with free slots: free_slots()
+    and next_free_slots() over 1, 30 and 180 days, planning() over 1, 7 and 30 days for one
+    practitioner and for all of them."""
+    from portal.agenda import planning, services
+    from portal.agenda.availability import free_slots, next_free_slots
     from portal.extensions import db
 
     practice = SimpleNamespace(id=ds.practice_id, timezone=ds.timezone)
     prac_id, first = ds.practitioner_ids[0], ds.today + timedelta(days=7)
-    out = {}
+    out = {"practitioners": len(ds.practitioner_ids)}
+
+    def count(call, first_day=None, **kw) -> int:
+        counter.n = 0
+        call(practice=practice, first=first_day or first, **kw)
+        n = counter.n
+        db.session.remove()
+        return n
+
     with app.app_context():
         while not free_slots(practice=practice, practitioner_id=prac_id, first=first, last=first):
             first += timedelta(days=1)  # a working day with free slots: no early return
         db.session.remove()
         out["day"] = first
-        for days in (1, 30, WINDOW_DAYS):
-            counter.n = 0
-            free_slots(practice=practice, practitioner_id=prac_id, first=first, last=first + timedelta(days=days - 1))
-            out[("free", days)] = counter.n
-            db.session.remove()
-            counter.n = 0
-            next_free_across(practice, "CONT", first, days)
-            out[("next20", days)] = counter.n
-            db.session.remove()
-        since, until = services.day_bounds(practice, first)
-        out["busy_rows"] = db.session.scalar(select(func.count()).select_from(Appointment).where(
-            Appointment.practitioner_id == prac_id, Appointment.starts_at < until, Appointment.ends_at > since))
-        out["range_rows"] = db.session.scalar(select(func.count()).select_from(Appointment).where(
-            Appointment.practitioner_id == prac_id, Appointment.starts_at < until))
-        out["practitioners"] = len(ds.practitioner_ids)
-        db.session.remove()
+        team = services.practitioners(practice.id)
+        for days in (1, 7, 30, WINDOW_DAYS):
+            last = first + timedelta(days=days - 1)
+            out[("free", days)] = count(free_slots, practitioner_id=prac_id, last=last)
+            out[("next20", days)] = count(next_free_slots, code="CONT", last=last)
+            if days == WINDOW_DAYS:  # the measured case: from today, where the first weeks are the fullest
+                out["next20_today"] = count(next_free_slots, code="CONT", last=last, first_day=ds.today)
+            if days <= 30:  # planning() of 180 days for the whole team is no page of the app
+                out[("plan1", days)] = count(planning.planning, practitioners=team[:1], last=last)
+                out[("plan_all", days)] = count(planning.planning, practitioners=team, last=last)
     return out
 
 
@@ -650,7 +674,7 @@ def report(backend: str, version: str, ds: DataSet, cases: list[Case], rounds: i
         (f"   history from {k['history_from']} (current templates from {k['current_from']}, open-ended); "
          f"{k['free_future_slots']:,} free slots left in the window"),
         (f"   {rounds} measured rounds after {warmup} warm-up rounds, cases interleaved in a shuffled order; "
-         f"slow cases measured in 1 round out of `every`"),
+         f"slow cases measured in 1 round out of a few (see n)"),
         "",
         f"{'case':<{width}}{'n':>5}{'median ms':>11}{'p95 ms':>10}{'× bare':>9}{'SQL/call':>10}",
         "-" * (width + 45),
@@ -671,43 +695,87 @@ def report(backend: str, version: str, ds: DataSet, cases: list[Case], rounds: i
                      f"{_sql(c)} SQL statements" + (f"; of which {', '.join(parts)}" if parts else ""))
     lines.append(f"{'':>9}  (for scale: a signed-in console page with an empty result is {ref / bare:.1f}× "
                  f"the bare route by itself)")
+    n = prof["practitioners"]
+    lines.append(f"{'':>9}  SQL statements per call, from {prof['day']}, by span:")
+    for key, label, spans in (("free", "free_slots(), one practitioner", (1, 7, 30, WINDOW_DAYS)),
+                              ("next20", f"next_free_slots(CONT, 20), {n} practitioners", (1, 7, 30, WINDOW_DAYS)),
+                              ("plan1", "planning(), one practitioner", (1, 7, 30)),
+                              ("plan_all", f"planning(), {n} practitioners", (1, 7, 30))):
+        counts = [prof[(key, d)] for d in spans]
+        flat = len(set(counts)) == 1
+        lines.append(f"{'flat' if flat else 'GROWS':>9}  {label}: "
+                     + ", ".join(f"{q} for {d} d" for q, d in zip(counts, spans)))
+    lines.append(f"{'':>9}  with the team: planning() {prof[('plan1', 7)]} statements for 1 practitioner, "
+                 f"{prof[('plan_all', 7)]} for {n}; next_free_slots() {prof[('next20', 7)]} for {n}")
+    q = prof["next20_today"]
+    lines.append(f"{'':>9}  next_free_slots() from today ({ds.today}): {q} statements = 1 + 7 × {(q - 1) / 7:.0f} "
+                 f"free_slots() calls for {n} practitioners (a second span for each one whose first two weeks "
+                 f"hold fewer than 20 free slots)")
     by_group = {c.group: m for c, m in zip(cases, med)}
-    for key, label in (("free", "free_slots(), one practitioner"),
-                       ("next20", f"next 20 free CONT across {prof['practitioners']} practitioners (bench composition)")):
-        q1, q30, q180 = prof[(key, 1)], prof[(key, 30)], prof[(key, WINDOW_DAYS)]
-        flat = q1 == q180
-        lines.append(f"{'flat' if flat else 'GROWS':>9}  {label}: {q1} statements for 1 day, {q30} for 30 days, "
-                     f"{q180} for {WINDOW_DAYS} days" + (" — the same whatever the span" if flat else ""))
     d30, d180 = by_group["f30"], by_group["f180"]
-    one = next(m for c, m in zip(cases, med) if c.label.strip() == "service free_slots(), 1 day")
+    one = next(m for c, m in zip(cases, med) if c.label.startswith("free_slots(), 1 day"))
     lines.append(f"{'':>9}  free_slots() time: 1 day {one:.2f} ms, 30 days {d30:.2f} ms ({d30 / one:.1f}×), "
                  f"{WINDOW_DAYS} days {d180:.2f} ms ({d180 / one:.1f}×)")
-    n20 = by_group["next20"]
-    lines.append(f"{'':>9}  next 20 free: {n20:.0f} ms, {n20 / bare:.0f}× the bare route; its statements grow with "
-                 f"the number of practitioners (1 + 6 each), not with the span")
-    lines.append(f"{'':>9}  busy query of free_slots() for 1 day ({prof['day']}): returns {prof['busy_rows']} rows, "
-                 f"its index range (practitioner_id = ?, starts_at < end of day) holds {prof['range_rows']:,}")
     return "\n".join(lines) + "\n"
 
 
-def explain(app, ds: DataSet, day: date) -> str:
+def _where(func) -> str:
+    path, line, name = func
+    for prefix in (str(ROOT) + "/", "site-packages/"):
+        if prefix in path:
+            path = path.split(prefix, 1)[1]
+    return f"{path}:{line}({name})" if line else name
 
-    from portal.agenda import services
+
+def _profile_table(title: str, rows, calls: int) -> list[str]:
+    lines = [f"   {title}", f"   {'own ms':>8}{'cum ms':>9}{'calls':>9}  function"]
+    return lines + [f"   {tt / calls * 1e3:>8.2f}{ct / calls * 1e3:>9.2f}{nc / calls:>9.0f}  {_where(f)}"
+                    for tt, ct, nc, f in rows]
+
+
+def profile(cases: list[Case], groups: list[str]) -> str:
+    """cProfile of PROFILE_CALLS calls of the first case of each group (its page, else its
+    service; 2 calls for the slow ones): the functions with the most time of their own, then the
+    app's own functions (portal/) by cumulative time. Per call, in ms."""
+    import cProfile
+    import pstats
+
+    out = []
+    for group in groups:
+        case = next((c for c in cases if c.group == group.strip()), None)
+        if case is None:
+            out.append(f"-- {group}: no such group ({', '.join(GROUPS)})\n")
+            continue
+        calls = PROFILE_CALLS if case.every == 1 else 2
+        prof = cProfile.Profile(time.process_time)  # CPU time: not the other processes sharing the cores
+        prof.enable()
+        for _ in range(calls):
+            case.run(case.next_arg())
+        prof.disable()
+        rows = [(tt, ct, nc, func) for func, (_cc, nc, tt, ct, _callers) in pstats.Stats(prof).stats.items()]
+        total = max(r[1] for r in rows)
+        own = sorted(rows, key=lambda r: r[0], reverse=True)[:15]
+        mine = sorted((r for r in rows if str(ROOT / "portal") in r[3][0]), key=lambda r: r[1], reverse=True)[:15]
+        out.append(f"-- {case.label.strip()}: {calls} calls, {total / calls * 1e3:.0f} ms per call under the profiler")
+        out += _profile_table("by own time", own, calls)
+        out += _profile_table("the app's functions (portal/) by cumulative time", mine, calls) + [""]
+    return "\n".join(out) + "\n"
+
+def explain(app, ds: DataSet, day: date) -> str:
+    from portal.agenda import planning, services
     from portal.agenda.availability import free_slots
+    from portal.booking.services import extend_windows
 
     practice = SimpleNamespace(id=ds.practice_id, timezone=ds.timezone)
     prac_id = ds.practitioner_ids[0]
-    since, until = services.day_bounds(practice, day)
+    first, last = planning.week_of(day)
     calls = [
         ("free_slots() 1 day", lambda: free_slots(practice=practice, practitioner_id=prac_id, first=day, last=day)),
         ("day_appointments()", lambda: services.day_appointments(practice=practice, practitioner_id=prac_id, day=day)),
-        ("busy query bounded below", lambda: busy_bounded(practitioner_id=prac_id, since=since, until=until)),
+        ("planning(), every practitioner, one week", lambda: planning.planning(
+            practice=practice, practitioners=services.practitioners(practice.id), first=first, last=last)),
+        ("extend_windows() (rolled back)", lambda: extend_windows(today=day)),
     ]
-    if db_dialect(app) == "sqlite":
-        b = ds.free_probes[0]
-        calls.append(("SQLite trigger look-up", lambda: trigger_lookup(
-            practitioner_id=b["practitioner_id"], starts_at=b["slot"].starts_at, ends_at=b["slot"].ends_at,
-            bounded=False)))
     return base.explain_calls(app, calls)
 
 
@@ -749,12 +817,14 @@ def run_backend(backend: str, args, report_to: Path) -> None:
 
         prof = query_profile(app, ds, counter)
         cases = make_cases(app, ds, counter, args.slow_every)
-        warmup = max(20, args.requests // 10)
+        warmup = warmup_rounds(args.requests)
         t0 = time.perf_counter()
         measure(cases, args.requests, warmup, args.seed)
         print(f"[{backend}] measured in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         text_out = report("SQLite" if backend == "sqlite" else "PostgreSQL", version, ds, cases,
                           args.requests, warmup, load_seconds, prof)
+        if args.profile:
+            text_out += "\n-- profiles --\n" + profile(cases, args.profile.split(","))
         if args.explain:
             text_out += "\n-- query plans --\n" + explain(app, ds, prof["day"])
         print(text_out, flush=True)
@@ -767,7 +837,7 @@ def run_backend(backend: str, args, report_to: Path) -> None:
 
 
 def header(args) -> str:
-    return base.header(args, "agenda (day planning, free slots, booking)")
+    return base.header(args, "agenda (week and day planning, free slots, booking, nightly job)")
 
 
 def main() -> None:
@@ -776,12 +846,16 @@ def main() -> None:
     parser.add_argument("--past", type=int, default=200000, help="past appointments")
     parser.add_argument("--future", type=int, default=20000, help=f"appointments in the next {WINDOW_DAYS} days")
     parser.add_argument("--patients", type=int, default=3000)
-    parser.add_argument("--requests", type=int, default=200, help="measured rounds (calls per fast case)")
+    parser.add_argument("--requests", type=int, default=100, help="measured rounds (calls per fast case)")
     parser.add_argument("--slow-every", type=int, default=10,
-                        help="the next-20 case runs in 1 round out of this many (free_slots 180 d: a fifth of it)")
+                        help="the slow cases run in 1 round out of a fraction of this: free_slots 180 d a fifth "
+                             "(2), the all-practitioners week a third (3), next 20 a half (5)")
     parser.add_argument("--seed", type=int, default=20250101)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", PG_URL_DEFAULT))
     parser.add_argument("--explain", action="store_true", help="append the query plans of the service calls")
+    parser.add_argument("--profile", nargs="?", const=PROFILED, default="",
+                        help=f"append a cProfile of a few calls of these cases, by group (default {PROFILED}; "
+                             f"groups: {', '.join(GROUPS)})")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite database file for inspection")
     parser.add_argument("--report-to", help=argparse.SUPPRESS)  # used when a backend runs in a child
     args = parser.parse_args()
@@ -803,6 +877,7 @@ def main() -> None:
                "--slow-every", str(args.slow_every), "--seed", str(args.seed), "--pg-url", args.pg_url,
                "--report-to", str(report_to)]
         cmd += ["--explain"] * args.explain + ["--keep"] * args.keep
+        cmd += ["--profile", args.profile] if args.profile else []
         if subprocess.run(cmd, check=False).returncode != 0:
             with report_to.open("a", encoding="utf-8") as fh:
                 fh.write(f"== {backend}: the run failed (see its output)\n")

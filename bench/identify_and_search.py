@@ -30,8 +30,8 @@ Printed per backend: n, median and p95 in milliseconds, and the ratio of each me
 bare route's median measured in the same run. Ratios travel between machines; milliseconds
 do not. The report is also written to bench/results/<timestamp>.txt (git-ignored).
 
-CSRF is switched off in the bench config (WTF_CSRF_ENABLED=False) so that the identification
-figure is the look-up, not an extra GET to fetch a token. Rate limits are off too.
+CSRF is on, as in production (the templates need it): each client reads its session's token
+once, so that the identification figure is the POST alone, not an extra GET. Rate limits are off.
 """
 from __future__ import annotations
 
@@ -294,7 +294,7 @@ def patient_row(practice_id: int, s: dict, now: datetime) -> dict:
         "mobile": e164(s["mobile"]) if s["mobile"] else None,
         "email": s["email"].strip().lower(), "address": s["address"], "postal_code": s["postal_code"],
         "city": s["city"], "treatment_start": s["treatment_start"], "file_status": FileStatus(s["file_status"]),
-        "do_not_share_online": s["do_not_share_online"], "created_at": now, "updated_at": now,
+        "do_not_share_online": s["do_not_share_online"], "remarks": "", "created_at": now, "updated_at": now,
     }
 
 
@@ -379,7 +379,6 @@ def bench_app(url: str, files_dir: str):
         "DATABASE_URL": url,
         "REDIS_URL": "",  # jobs in-process
         "RATELIMIT_ENABLED": False,
-        "WTF_CSRF_ENABLED": False,  # measure the look-up, not a token round trip (see README)
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
         "BASE_URL": "https://bench.test",
@@ -564,18 +563,28 @@ def service_case(app, label, fn, args, check, group) -> Case:
     return Case(label, "service", run, args, group)
 
 
-def staff_client(app, ds: DataSet):
-    """Sign in as the staff user through the real forms (password, then TOTP)."""
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of `client`'s session, read from the page at `url` (a hidden field or the
+    layout's meta tag). It lasts as long as the session (WTF_CSRF_TIME_LIMIT=None), so a case
+    reads it once, not before every POST."""
     import re
 
+    page = client.get(url).get_data(as_text=True)
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
+        re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    if m is None:
+        raise SystemExit(f"no CSRF token in {url}")
+    return m.group(1)
+
+
+def staff_client(app, ds: DataSet):
+    """Sign in as the staff user through the real forms (password, then TOTP)."""
     import pyotp
 
     client = app.test_client()
 
     def post(url, data):
-        page = client.get(url).get_data(as_text=True)
-        m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        return client.post(url, data={**data, **({"csrf_token": m.group(1)} if m else {})})
+        return client.post(url, data={**data, "csrf_token": csrf_token(client, url)})
 
     r = post("/console/connexion", {"email": ds.staff_email, "password": STAFF_PASSWORD})
     assert r.status_code == 303 and r.headers["Location"].endswith("/console/connexion/code"), r.status_code
@@ -622,7 +631,8 @@ def make_cases(app, ds: DataSet) -> list[Case]:
     def identified(patient_row, arg):
         return None if patient_row.number == arg["_number"] else f"wrong patient for {arg!r}"
 
-    form = [{k: v for k, v in a.items() if not k.startswith("_")} for a in ds.identify]
+    token = csrf_token(patient, "/connexion")  # read once: the figure is the POST alone
+    form = [{**{k: v for k, v in a.items() if not k.startswith("_")}, "csrf_token": token} for a in ds.identify]
     pid = ds.practice_id
 
     def search_service(q):
