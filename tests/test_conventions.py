@@ -10,7 +10,7 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/patients/services.py", "po
                    "portal/accounts/patient_signin.py", "portal/accounts/staff_auth.py",
                    "portal/accounts/staff_admin.py", "portal/accounts/sessions.py", "portal/accounts/passkeys.py",
                    "portal/agenda/services.py", "portal/agenda/availability.py", "portal/agenda/planning.py",
-                   "portal/agenda/desk.py", "portal/agenda/waiting.py", "portal/agenda/jobs.py", "portal/agenda/setup.py",
+                   "portal/agenda/desk.py", "portal/agenda/waiting.py", "portal/agenda/bulk.py", "portal/agenda/jobs.py", "portal/agenda/setup.py",
                    "portal/booking/services.py", "portal/booking/newcomers.py", "portal/booking/confirmations.py",
                    "portal/booking/setup.py", "portal/notify/reminders.py", "portal/core/images.py"]
 

@@ -114,7 +114,9 @@ class Appointment(PracticeOwned, Timestamped, db.Model):
 
     __table_args__ = (CheckConstraint("starts_at < ends_at", name="order"),
                       CheckConstraint("patient_id IS NOT NULL OR status IN ('held', 'cancelled')", name="patient"),
-                      Index("ix_appointment_practitioner_time", "practitioner_id", "starts_at"))
+                      Index("ix_appointment_practitioner_time", "practitioner_id", "starts_at"),
+                      # the whole practice's planning for a week (everyone side by side)
+                      Index("ix_appointment_practice_time", "practice_id", "starts_at"))
 
 
 class UnavailabilityKind(str, enum.Enum):

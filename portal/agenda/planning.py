@@ -9,7 +9,6 @@ groups rows by local day in Python: the cost never grows with the number of days
 from __future__ import annotations
 
 import calendar
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.agenda.availability import MAX_VISIT, Slot, is_blocked, occupying, template_slots
+from portal.agenda.availability import MAX_VISIT, Slot, keep_free, occupying, template_slots_many
 from portal.agenda.models import Appointment, AppointmentStatus, CalendarEvent, Unavailability, UnavailabilityKind
 from portal.agenda.services import day_bounds, get_practitioner
 from portal.core import audit
@@ -107,25 +106,6 @@ def _band(row: Unavailability, zone: ZoneInfo) -> Band:
     return Band(row, starts, ends, starts.date(), last)
 
 
-def _free(slots: list[Slot], blocks: list[Unavailability], busy: list[tuple[datetime, datetime]],
-          now: datetime) -> list[Slot]:
-    """The slots still bookable: in the future, not blocked, overlapping no occupied time (the
-    same rule as `availability.free_slots`, on rows already loaded for several practitioners)."""
-    busy = sorted(busy)
-    starts = [b[0] for b in busy]
-    longest = max((e - s for s, e in busy), default=timedelta(0))
-    free = []
-    for slot in slots:
-        if slot.starts_at <= now or is_blocked(slot, blocks):
-            continue
-        i = bisect_left(starts, slot.starts_at - longest)
-        while i < len(busy) and busy[i][0] < slot.ends_at and busy[i][1] <= slot.starts_at:
-            i += 1
-        if not (i < len(busy) and busy[i][0] < slot.ends_at):
-            free.append(slot)
-    return free
-
-
 def events_between(*, practice_id: int, first: date, last: date,
                    practitioner_ids: list[int] | None = None) -> list[CalendarEvent]:
     """Calendar events touching [first, last]: those of `practitioner_ids` (every practitioner
@@ -145,8 +125,8 @@ def planning(*, practice, practitioners: list, first: date, last: date,
 
     Visits (cancelled ones and lapsed holds left out, no-shows kept), free slots, blocks of one
     day, bands of several days (a holiday "du … au …"), and events. Queries: three shared
-    (visits with their patients and types, unavailabilities, events) plus the templates of each
-    practitioner, whatever the number of days or visits.
+    (visits with their patients and types, unavailabilities, events) plus five for the templates
+    of the whole team, whatever the number of days, visits or practitioners.
     """
     now = now or utcnow()
     zone = ZoneInfo(practice.timezone)
@@ -166,6 +146,7 @@ def planning(*, practice, practitioners: list, first: date, last: date,
         Unavailability.starts_at < until, Unavailability.ends_at > since).order_by(Unavailability.starts_at)).all()
     events = events_between(practice_id=practice.id, first=first, last=last, practitioner_ids=ids)
 
+    offered = template_slots_many(practice=practice, wanted={pid: None for pid in ids}, first=first, last=last)
     result = []
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     for practitioner in practitioners:
@@ -185,9 +166,8 @@ def planning(*, practice, practitioners: list, first: date, last: date,
                         cells[d].off = band
             elif band.first_day in cells:
                 cells[band.first_day].blocks.append(band)
-        slots = template_slots(practice=practice, practitioner_id=practitioner.id, first=first, last=last)
-        busy = [(a.starts_at, a.ends_at) for a in own_visits]
-        for slot in _free(slots, own_blocks, busy, now):
+        busy = [(a.starts_at, a.ends_at) for a in own_visits]  # in start order, as loaded
+        for slot in keep_free(offered[practitioner.id], own_blocks, busy, now):
             cells[slot.local_start.date()].free.append(slot)
         for e in events:
             if e.practitioner_id in (None, practitioner.id):

@@ -5,7 +5,7 @@ from flask import g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.agenda import bp, rights, services
+from portal.agenda import bp, bulk, rights, services
 from portal.agenda.forms import BulkCancelForm, choices
 from portal.core.auth import staff_required
 from portal.core.db import commit
@@ -32,11 +32,11 @@ def bulk_cancel():
         return render("agenda/bulk_cancel.html", form=form, preview=None, status=422 if form.is_submitted() else 200)
     rights.require(current_user, form.practitioner_id.data, "book")
     try:
-        affected = services.appointments_to_cancel(
+        affected = bulk.appointments_to_cancel(
             practice=g.practice, practitioner_id=form.practitioner_id.data, first=form.first.data,
             last=form.last.data, appointment_type_id=form.appointment_type_id.data or None,
             starts=form.starts.data, ends=form.ends.data)
-        preview = services.cancellation_preview(g.practice, affected, form.message.data, send_sms=form.send_sms.data,
+        preview = bulk.cancellation_preview(g.practice, affected, form.message.data, send_sms=form.send_sms.data,
                                                 block=form.block.data)
         if request.form.get("action") != "confirm" or request.form.get("previewed") != preview["stamp"]:
             changed = request.form.get("action") == "confirm"
@@ -45,7 +45,7 @@ def bulk_cancel():
                                           "aperçu, puis confirmez."))
             return render("agenda/bulk_cancel.html", form=form, preview=preview, affected=affected,
                           status=409 if changed else 200)
-        count = services.bulk_cancel(practice=g.practice, appointments=affected, message=form.message.data,
+        count = bulk.bulk_cancel(practice=g.practice, appointments=affected, message=form.message.data,
                                      send_sms=form.send_sms.data, block=form.block.data, actor=current_actor())
     except DomainError as exc:
         db.session.rollback()

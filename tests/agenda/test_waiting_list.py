@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from portal.agenda import services, waiting
+from portal.agenda import bulk, services, waiting
 from portal.agenda.models import (Appointment, AppointmentStatus, OfferStatus, WaitingEntry, WaitingOffer,
                                   WaitingStatus)
 from portal.core.db import commit
@@ -119,7 +119,7 @@ def test_no_offer_when_the_time_is_taken_again_or_blocked(week, make_patient, ru
 def test_bulk_cancel_offers_freed_time_unless_blocked(week, make_patient, run_jobs, db):
     wait(week, make_patient(week.practice, number="621", parent_mobile="0621212121"))
     visits = [book(week, s) for s in slots_on(week)[:2]]
-    services.bulk_cancel(practice=week.practice, appointments=visits, message="Docteur absent", send_sms=False,
+    bulk.bulk_cancel(practice=week.practice, appointments=visits, message="Docteur absent", send_sms=False,
                          block=False, actor=OPERATOR)
     commit()
     run_jobs()

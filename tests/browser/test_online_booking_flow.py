@@ -119,6 +119,7 @@ def test_a_parent_books_a_child_and_cancels_from_my_appointments(page, shot, mak
         # Hugo's visit shows in Hugo's file: switch, then cancel it there.
         page.goto("/menu")
         page.get_by_role("button", name=re.compile("Hugo")).first.click()
+        expect(page.locator("#whose-file .whose-file-label")).to_have_text("Dossier de Hugo LEFEVRE")
         page.goto("/rendez-vous")
         expect(page.locator("#appointments-upcoming")).to_contain_text("Première consultation")
         assert_fits_width(page)
