@@ -91,14 +91,14 @@ def add_rule(account, *, days_before: int | None, at_time: time | None, sms: boo
     return rule
 
 
-def remove_rule(account, rule_id: int, *, actor: Actor) -> None:
-    """Remove one of the account's rules; `NotFound` for any other id. `rule_id` 0 is the
+def remove_rule(account, rule_id: int | None, *, actor: Actor) -> None:
+    """Remove one of the account's rules; `NotFound` for any other id. `rule_id` None is the
     default rule of an account that never changed its rules (it has no row yet). Removing the
     last one leaves no reminders at all (the person chose it). Audited."""
     was_default = not account.reminders_customised
     _customise(account)
     match = (ReminderRule.days_before == DEFAULT_RULE.days_before) & (ReminderRule.at_time == DEFAULT_RULE.at_time) \
-        if rule_id == 0 and was_default else ReminderRule.id == rule_id
+        if rule_id is None and was_default else ReminderRule.id == rule_id
     rule = db.session.scalar(select(ReminderRule).where(
         match, ReminderRule.account_id == account.id, ReminderRule.practice_id == account.practice_id))
     if rule is None:

@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import and_, case, func, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -241,9 +241,13 @@ def _sweep(since: datetime, now: datetime) -> int:
 
 
 def still_wanted(message_key: str) -> bool:
-    """At delivery: is one of the visits a reminder covers still booked at the time it was
-    reminded of? False when all were cancelled or moved since the sweep queued it."""
-    return db.session.scalar(select(ReminderSent.id).join(Appointment, Appointment.id == ReminderSent.appointment_id)
-                             .where(ReminderSent.message_key == message_key,
-                                    Appointment.status == AppointmentStatus.booked,
-                                    Appointment.starts_at == ReminderSent.starts_at).limit(1)) is not None
+    """At delivery: is one of the visits a sweep's reminder covers still booked at the time it
+    was reminded of? False only when every one was cancelled or moved since the sweep; True
+    for any message the sweep did not write."""
+    wanted = case((and_(Appointment.status == AppointmentStatus.booked,
+                        Appointment.starts_at == ReminderSent.starts_at), 1), else_=0)
+    total, still = db.session.execute(
+        select(func.count(ReminderSent.id), func.coalesce(func.sum(wanted), 0))
+        .join(Appointment, Appointment.id == ReminderSent.appointment_id)
+        .where(ReminderSent.message_key == message_key)).one()
+    return total == 0 or still > 0
