@@ -2,7 +2,7 @@
 `python worker.py` (which runs what this enqueues). Times are UTC.
 
 Without Redis (the demo), run them from the system's cron instead:
-`flask notify send-reminders` every 15 minutes and `flask booking extend-window` nightly.
+`flask notify send-reminders` every 5 minutes and `flask booking extend-window` nightly.
 """
 import os
 
@@ -13,5 +13,6 @@ from portal.notify.jobs import send_reminders
 
 QUEUE = os.environ.get("RQ_QUEUE", "sourire")  # the app reads the same setting
 
-cron.register(send_reminders, queue_name=QUEUE, interval=15 * 60)
+# Every 5 minutes: each reminder leaves within 10 minutes of its time (seed 000 says 12:10 for 12:00).
+cron.register(send_reminders, queue_name=QUEUE, interval=5 * 60)
 cron.register(extend_booking_windows, queue_name=QUEUE, cron="5 1 * * *")

@@ -36,7 +36,7 @@ from portal.core.db import commit, utcnow
 from portal.core.models import Practitioner
 from portal.core.services import add_practitioner
 from portal.extensions import db
-from portal.notify.models import OutboxMessage, PatientNotice
+from portal.notify.models import OutboxMessage, PatientNotice, ReminderRule
 from portal.notify.services import queue_notice, queue_sms
 from portal.patients.models import Patient
 from tests.conftest import Auth, csrf_from
@@ -56,6 +56,7 @@ class Tenant:
     appointment: int = 0
     block: int = 0
     notices: list = field(default_factory=list)  # one patient-space notice per family
+    rules: list = field(default_factory=list)  # issue 4 reminders: one reminder rule per account
     event: int = 0
     entry: int = 0                                  # a waiting-list entry
     setup: dict = field(default_factory=dict)       # URL arg -> id of an agenda or booking setting row
@@ -120,6 +121,12 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
     for i, (_phone, kids) in enumerate(t.families):
         queue_notice(practice_id=practice.id, patient_id=kids[0].id, text=f"Avis {tag}{i}", key=f"tenancy-{tag}{i}",
                      category="manual")
+    for acc in t.accounts:  # issue 4 reminders: a rule per account, to be removed by nobody else
+        rule = ReminderRule(practice_id=practice.id, account_id=acc, days_before=3, at_time=time(18), sms=True)
+        db.session.add(rule)
+        db.session.flush()
+        db.session.get(PatientAccount, acc).reminders_customised = True
+        t.rules.append(rule.id)
     commit()
     t.notices = [n.id for n in db.session.scalars(select(PatientNotice).where(PatientNotice.practice_id == practice.id)
                                                   .order_by(PatientNotice.id))]
@@ -153,6 +160,8 @@ def snapshot(t: Tenant, db) -> dict:
             select(CalendarEvent).where(CalendarEvent.practice_id == t.practice.id).order_by(CalendarEvent.id))],
         "passkeys": sorted(db.session.scalars(select(PatientPasskey.id).where(
             PatientPasskey.practice_id == t.practice.id))),
+        "rules": sorted(db.session.scalars(select(ReminderRule.id).where(  # issue 4 reminders
+            ReminderRule.practice_id == t.practice.id))),
         "notices": [(n.id, n.read_at) for n in db.session.scalars(
             select(PatientNotice).where(PatientNotice.practice_id == t.practice.id).order_by(PatientNotice.id))],
         "setup": [
@@ -211,6 +220,12 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         values = list(other.notices)
         if principal[0] == "patient":  # another family's notice in the same practice
             values += [n for (phone, _kids), n in zip(mine.families, mine.notices, strict=True) if phone != principal[1]]
+        return values
+    if arg == "rule_id":  # issue 4 reminders
+        values = list(other.rules)
+        if principal[0] == "patient":  # another family's rule in the same practice
+            values += [r for acc, r in zip(mine.accounts, mine.rules, strict=True)
+                       if acc != mine.account_by_phone[principal[1]]]
         return values
     if arg == "token":
         # Signed or random secrets, not ids: each is tested against other practices in its own tests.

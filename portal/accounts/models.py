@@ -118,6 +118,9 @@ class PatientAccount(Principal, PracticeOwned, Timestamped, db.Model):
     failed_passwords: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False until the person changes their reminders (portal.notify.reminder_rules): until then
+    # they get the default rule, and once set, an empty list means "no reminders".
+    reminders_customised: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
 
     practice: Mapped[Practice] = relationship()

@@ -15,10 +15,13 @@ WEEKDAY = {0: _l("Lundi"), 1: _l("Mardi"), 2: _l("Mercredi"), 3: _l("Jeudi"), 4:
 APPOINTMENT_STATUS = {"booked": _l("Prévu"), "cancelled": _l("Annulé"), "no_show": _l("Absence injustifiée"),
                       "held": _l("Réservé en ligne, en attente du code SMS")}
 OUTBOX_STATUS = {"queued": _l("En attente"), "sending": _l("En cours d'envoi"), "sent": _l("Envoyé"),
-                 "stored": _l("Conservé"), "failed": _l("Échec")}
+                 "stored": _l("Conservé"), "failed": _l("Échec"),
+                 "dropped": _l("Abandonné")}
 
 # Every action written to the audit journal, as the journal page shows it.
 AUDIT_ACTION = {
+    "reminder.rule_added": _l("Rappel de rendez-vous ajouté"),
+    "reminder.rule_removed": _l("Rappel de rendez-vous supprimé"),
     "patient.access_reset": _l("Accès en ligne réinitialisé"),
     "patient.code_failed": _l("Code SMS erroné"),
     "patient.code_resent": _l("Code SMS renvoyé"),
@@ -109,7 +112,7 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "CalendarEvent": _l("Événement du planning"), "Practice": _l("Cabinet"),
                "Practitioner": _l("Praticien"), "BookingRequest": _l("Demande de rendez-vous en ligne"),
                "WaitingEntry": _l("Liste d'attente"), "WaitingOffer": _l("Proposition de créneau"),
-               "BookingSettings": _l("Réservation en ligne"),
+               "BookingSettings": _l("Réservation en ligne"), "ReminderRule": _l("Rappel de rendez-vous"),
                "KnownContact": _l("Patient connu"), "BookingBan": _l("Interdiction de réserver"),
                "VisitReason": _l("Motif de visite"), "ExtraRange": _l("Plage extra"),
                "Replacement": _l("Remplacement"), "SecretaryRight": _l("Droits du secrétariat")}

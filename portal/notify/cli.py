@@ -12,7 +12,7 @@ notify_cli = AppGroup("notify", help="Messages: appointment reminders.")
 
 @notify_cli.command("send-reminders")
 def send_reminders():
-    """Queue the reminder e-mail of every visit starting within 48 hours (each sent once)."""
+    """Queue the appointment reminders due since the last sweep, by everyone's rules (each once)."""
     count = send_due_reminders()
     commit()
     click.echo(f"{count} reminder(s) queued")

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.db import PracticeOwned, Timestamped, UTCDateTime
@@ -22,6 +22,7 @@ class OutboxStatus(str, enum.Enum):
     sent = "sent"          # accepted by the provider
     stored = "stored"      # no provider configured: kept here, shown to staff
     failed = "failed"      # the last try failed; retried until `attempts` runs out
+    dropped = "dropped"    # not sent: a reminder whose visits were all cancelled or moved meanwhile
 
 
 SECRET_MARK = "{secret}"  # where a sealed secret (a code, a link token) goes in a body
@@ -75,3 +76,43 @@ class PatientNotice(PracticeOwned, Timestamped, db.Model):
     # Same idea as the outbox key: a retried job never shows a notice twice.
     key: Mapped[str] = mapped_column(String(120), unique=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReminderRule(PracticeOwned, Timestamped, db.Model):
+    """One of a portal account's appointment reminders (seed 000, Notifications): `days_before`
+    days before the visit's local date, at the wall-clock time `at_time` in the practice's zone, on
+    each channel ticked. An account that never touched its rules has none and gets the default
+    (see portal.notify.reminder_rules)."""
+
+    __table_args__ = (UniqueConstraint("account_id", "days_before", "at_time", name="uq_reminder_rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("patient_account.id", ondelete="CASCADE"), index=True)
+    days_before: Mapped[int] = mapped_column(Integer)
+    at_time: Mapped[time] = mapped_column(Time)
+    sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReminderSent(PracticeOwned, Timestamped, db.Model):
+    """One visit covered by one reminder: who (account or patient), which rule, which channel,
+    the visit and its start. The key is unique, so a visit is never reminded twice by one rule
+    on one channel, even when a family's message groups several visits; a moved visit has a
+    new start, hence a new key."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the visit's start when reminded
+    # The outbox row (or notice) key of the message that covered it.
+    message_key: Mapped[str] = mapped_column(String(120), index=True)
+
+
+class ReminderSweep(db.Model):
+    """How far the reminder sweep has looked: every due instant up to `swept_until` was
+    handled. One row. It moves in the sweep's own transaction, so a sweep that dies leaves it
+    where it was and the next sweep goes over the same ground (the keys above stop repeats)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    swept_until: Mapped[datetime] = mapped_column(UTCDateTime)

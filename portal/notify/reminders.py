@@ -1,66 +1,253 @@
-"""Appointment reminders: one e-mail 48 h before each visit (seed 003's reminders, to become
-configurable rules). A periodic job sweeps the next 48 hours, so a visit booked, moved or
-cancelled at any time is handled without a job per appointment."""
+"""Appointment reminders: the periodic sweep that applies everyone's reminder rules.
+
+One sweep (cron.py every 5 minutes, or `flask notify send-reminders`) looks at the due
+instants between the last sweep and now. A rule "N days before at HH:MM" is due at HH:MM,
+wall-clock time in the practice's zone, N days before the visit's local date (so a 12:00 rule
+fires at 12:00 on both sides of a daylight-saving change; a time the clocks skip fires an hour
+later). A reminder is queued when its due instant falls in (last sweep, now], and the visit is
+still booked, starts after now and existed before the due instant (a later booking got its
+confirmation instead).
+
+Late rather than lost: the mark (`ReminderSweep.swept_until`) moves in the sweep's own
+transaction. A worker that dies mid-run, or a scheduler that was down for hours, leaves it
+behind, and the next sweep goes over everything due since, sending what is late as long as
+the visit has not started. `ReminderSent` keys (who, rule, channel, visit and start) make sure
+no visit is reminded twice by one rule on one channel, whatever happened in between.
+
+Who: the portal accounts whose number is the patient's or a responsible's mobile, each with
+its own rules (see portal.notify.reminder_rules); a patient with no such account (or who asked
+not to be shared online) gets the practice default, 1 day before at 12:00, by SMS, else
+e-mail, through their contact. One message covers all of a family's visits of one day for one
+recipient ("Léa à 09:00 et Hugo à 09:20").
+
+Cost: a fixed handful of queries whatever the number of appointments (the mark, the rules'
+distinct times, the practices, the visits with their patients, types and practitioners, the
+accounts and their rules, the keys already sent), then the inserts of what is queued.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select, union
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
+from portal.accounts.models import PatientAccount
 from portal.agenda.models import Appointment, AppointmentStatus
-from portal.agenda.services import when_text
 from portal.core.db import utcnow
 from portal.core.models import Practice
 from portal.extensions import db
-from portal.notify.models import Channel, OutboxMessage
-from portal.notify.services import queue_to_person
-from portal.patients.models import Patient
+from portal.notify.models import ReminderRule, ReminderSent, ReminderSweep
+from portal.notify.reminder_rules import DEFAULT_RULE
+from portal.notify.services import queue_email, queue_notice, queue_sms
+from portal.patients.models import Patient, Responsible
 from portal.patients.services import patient_contact
 
-AHEAD = timedelta(hours=48)
+FIRST_LOOKBACK = timedelta(hours=1)  # the very first sweep has no mark: look back this far
+KEY_CHUNK = 5000  # keys per IN (…) list: SQLite takes at most 32,766 parameters
 
 
-def reminder_key(appointment: Appointment) -> str:
-    """The outbox key of a visit's reminder; its start is part of it, so a moved visit gets a
-    reminder for its new time."""
-    return f"reminder48:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}"
+def due_instant(visit_day: date, rule, zone: ZoneInfo) -> datetime:
+    """When a rule fires for a visit on `visit_day` (local): `days_before` days earlier at
+    `at_time`, wall clock in `zone`, as a UTC instant. A time skipped by the clocks going
+    forward reads as the hour before the change (02:30 → 03:30 summer time)."""
+    local = datetime.combine(visit_day - timedelta(days=rule.days_before), rule.at_time, tzinfo=zone)
+    return local.astimezone(UTC)
+
+
+@dataclass
+class _Group:
+    """One message to be: a recipient, a channel, a day, the visits it covers."""
+
+    practice: Practice
+    channel: str
+    recipient: str  # phone, e-mail, or "" for a notice
+    day: date
+    visits: list = field(default_factory=list)  # (sent key, appointment)
+
+
+def _visit_days(since: datetime, now: datetime, shapes, zone: ZoneInfo) -> set[date]:
+    """The local visit days for which some rule shape is due in (since, now]."""
+    days = set()
+    first, last = since.astimezone(zone).date(), now.astimezone(zone).date()
+    fire_day = first - timedelta(days=1)  # a due instant near midnight may sit on the day before
+    while fire_day <= last:
+        for n, at in shapes:
+            visit_day = fire_day + timedelta(days=n)
+            if since < due_instant(visit_day, _Shape(n, at), zone) <= now:
+                days.add(visit_day)
+        fire_day += timedelta(days=1)
+    return days
+
+
+@dataclass(frozen=True)
+class _Shape:
+    days_before: int
+    at_time: object
+
+
+def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def _visit_text(practice: Practice, visits: list[Appointment], zone: ZoneInfo) -> str:
+    parts = [_("%(name)s à %(time)s", name=a.patient.first_name, time=a.starts_at.astimezone(zone).strftime("%H:%M"))
+             for a in visits]
+    who = parts[0] if len(parts) == 1 else _("%(list)s et %(last)s", list=", ".join(parts[:-1]), last=parts[-1])
+    day = visits[0].starts_at.astimezone(zone).strftime("%d/%m/%Y")
+    doctors = sorted({a.practitioner.display_name for a in visits})
+    return _("Rappel : rendez-vous au cabinet %(practice)s le %(day)s : %(who)s (%(doctors)s). "
+             "En cas d'empêchement, prévenez le cabinet au %(phone)s.",
+             practice=practice.name, day=day, who=who, doctors=", ".join(doctors), phone=practice.phone or "—")
+
+
+def _insert_ignore(model, rows: list[dict], conflict_columns: list[str]) -> None:
+    if not rows:
+        return
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    db.session.execute(insert(model).on_conflict_do_nothing(index_elements=conflict_columns), rows)
 
 
 def send_due_reminders(now: datetime | None = None) -> int:
-    """Queue the reminder of every visit starting within 48 hours that was booked earlier than
-    48 hours before it (a later booking just got its confirmation). Once per visit and time,
-    by the outbox key. Returns how many were queued. Three queries, then one insert each."""
+    """Queue every reminder due since the last sweep (see the module's docstring for the
+    rules: late rather than lost, never twice, never for a cancelled or moved visit, one
+    message per family, recipient and day). Returns how many messages (SMS, e-mails and
+    notices) were queued. Moves the sweep's mark to `now`; the caller commits."""
     now = now or utcnow()
-    due = db.session.scalars(select(Appointment).where(
-        Appointment.status == AppointmentStatus.booked, Appointment.starts_at > now,
-        Appointment.starts_at <= now + AHEAD).options(
+    mark = db.session.scalar(select(ReminderSweep).where(ReminderSweep.id == 1).with_for_update())
+    since = mark.swept_until if mark is not None else now - FIRST_LOOKBACK
+    if mark is None:
+        mark = ReminderSweep(id=1, swept_until=now)
+        db.session.add(mark)
+    if since >= now:
+        return 0
+    queued = _sweep(since, now)
+    mark.swept_until = now
+    db.session.flush()
+    return queued
+
+
+def _sweep(since: datetime, now: datetime) -> int:
+    shapes = {(DEFAULT_RULE.days_before, DEFAULT_RULE.at_time)} | set(db.session.execute(
+        select(ReminderRule.days_before, ReminderRule.at_time).distinct()).all())
+    practices = {p.id: p for p in db.session.scalars(select(Practice))}
+    windows = []
+    for tz in {p.timezone for p in practices.values()}:
+        zone = ZoneInfo(tz)
+        for day in _visit_days(since, now, shapes, zone):
+            start, end = _day_bounds(day, zone)
+            windows.append(and_(Practice.timezone == tz, Appointment.starts_at >= start, Appointment.starts_at < end))
+    if not windows:
+        return 0
+    where = (Appointment.status == AppointmentStatus.booked, Appointment.patient_id.is_not(None),
+             Appointment.starts_at > now, or_(*windows))
+    visits = db.session.scalars(select(Appointment).join(Practice, Practice.id == Appointment.practice_id)
+                                .where(*where).order_by(Appointment.starts_at, Appointment.id).options(
         selectinload(Appointment.patient).selectinload(Patient.responsibles),
-        selectinload(Appointment.appointment_type), selectinload(Appointment.practitioner))).all()
-    due = [a for a in due if a.created_at <= a.starts_at - AHEAD]
-    keys = {reminder_key(a) for a in due}
-    sent = set(db.session.scalars(select(OutboxMessage.key).where(
-        OutboxMessage.key.in_(keys | {k + ":sms" for k in keys})))) if keys else set()
-    practices = {p.id: p for p in db.session.scalars(select(Practice).where(
-        Practice.id.in_({a.practice_id for a in due})))} if due else {}
-    queued = 0
-    for appointment in due:
-        key = reminder_key(appointment)
-        if key in sent or key + ":sms" in sent:
-            continue
-        practice = practices[appointment.practice_id]
+        selectinload(Appointment.practitioner))).all()
+    if not visits:
+        return 0
+    # The accounts behind these visits' numbers, found by the database from the same filter.
+    base = select(Appointment.patient_id).join(Practice, Practice.id == Appointment.practice_id).where(*where)
+    numbers = union(select(Patient.mobile).where(Patient.id.in_(base)),
+                    select(Responsible.mobile).where(Responsible.patient_id.in_(base))).subquery()
+    accounts = db.session.scalars(select(PatientAccount).where(
+        PatientAccount.active.is_(True), PatientAccount.phone.in_(select(numbers.c[0])))).all()
+    by_number = defaultdict(list)
+    for account in accounts:
+        by_number[(account.practice_id, account.phone)].append(account)
+    rules = defaultdict(list)
+    customised = [a.id for a in accounts if a.reminders_customised]
+    for i in range(0, len(customised), KEY_CHUNK):
+        for rule in db.session.scalars(select(ReminderRule).where(
+                ReminderRule.account_id.in_(customised[i:i + KEY_CHUNK]))):
+            rules[rule.account_id].append(rule)
+
+    groups: dict[tuple, _Group] = {}
+
+    def add(group_key, practice, channel, recipient, day, sent_key, visit):
+        group = groups.setdefault(group_key, _Group(practice, channel, recipient, day))
+        group.visits.append((sent_key, visit))
+
+    for visit in visits:
+        practice = practices[visit.practice_id]
         if not practice.module_on("appointments"):
             continue
-        when = when_text(practice, appointment.starts_at)
-        mobile, email = patient_contact(appointment.patient)
-        text = _("Rappel : %(patient)s a rendez-vous (%(type)s) avec %(doctor)s au cabinet %(practice)s le %(when)s. "
-                 "En cas d'empêchement, prévenez le cabinet au %(phone)s.",
-                 patient=appointment.patient.first_name, type=appointment.appointment_type.name,
-                 doctor=appointment.practitioner.display_name, practice=practice.name, when=when,
-                 phone=practice.phone or "—")
-        if queue_to_person(practice_id=practice.id, mobile=mobile, email=email, subject=_("Rappel de rendez-vous"),
-                           body=text, key=key, category="reminder", prefer=Channel.email) is None:
+        zone = ZoneInfo(practice.timezone)
+        day = visit.starts_at.astimezone(zone).date()
+        start = f"{visit.id}@{visit.starts_at.astimezone(UTC):%Y%m%dT%H%M}"
+        patient = visit.patient
+        people = [patient, *patient.responsibles_in_order]
+        holders = [] if patient.do_not_share_online else list(dict.fromkeys(
+            a for p in people if p.mobile for a in by_number.get((practice.id, p.mobile), [])))
+        for account in holders:
+            emails = [p.email for p in people if p.mobile == account.phone and p.email]
+            for rule in (rules[account.id] if account.reminders_customised else [DEFAULT_RULE]):
+                due = due_instant(day, rule, zone)
+                if not (since < due <= now and visit.created_at < due):
+                    continue
+                tag = f"a{account.id}:{rule.id or 'd'}"
+                for channel, on, recipient in (("sms", rule.sms, account.phone),
+                                               ("email", rule.email, emails[0] if emails else ""),
+                                               ("notice", rule.notice, "")):
+                    if on and (recipient or channel == "notice"):
+                        add((tag, channel, day), practice, channel, recipient, day,
+                            f"rem:{tag}:{channel}:{start}", visit)
+        if not holders:
+            due = due_instant(day, DEFAULT_RULE, zone)
+            if not (since < due <= now and visit.created_at < due):
+                continue
+            mobile, email = patient_contact(patient)
+            channel, recipient = ("sms", mobile) if mobile else ("email", email)
+            if recipient:
+                add(("n", practice.id, channel, recipient, day), practice, channel, recipient, day,
+                    f"rem:n:{channel}:{start}", visit)
+
+    keys = [k for g in groups.values() for k, _v in g.visits]
+    done = set()
+    for i in range(0, len(keys), KEY_CHUNK):
+        done.update(db.session.scalars(select(ReminderSent.key).where(ReminderSent.key.in_(keys[i:i + KEY_CHUNK]))))
+    sent_rows, queued = [], 0
+    for group in groups.values():
+        todo = [(k, v) for k, v in group.visits if k not in done]
+        if not todo:
             continue
+        digest = hashlib.sha256("|".join(sorted(k for k, _v in todo)).encode()).hexdigest()[:20]
+        message_key = f"reminder:{group.channel}:{group.day:%Y%m%d}:{digest}"
+        zone = ZoneInfo(group.practice.timezone)
+        text = _visit_text(group.practice, [v for _k, v in todo], zone)
+        if group.channel == "sms":
+            queue_sms(practice_id=group.practice.id, to=group.recipient, body=text, key=message_key,
+                      category="reminder")
+        elif group.channel == "email":
+            queue_email(practice_id=group.practice.id, to=group.recipient, subject=_("Rappel de rendez-vous"),
+                        body=text, key=message_key, category="reminder")
+        else:
+            queue_notice(practice_id=group.practice.id, patient_id=todo[0][1].patient_id, text=text,
+                         key=message_key, category="reminder")
         queued += 1
+        sent_rows += [{"practice_id": group.practice.id, "key": k, "appointment_id": v.id, "starts_at": v.starts_at,
+                       "message_key": message_key, "created_at": now} for k, v in todo]
+        done.update(k for k, _v in todo)
+    _insert_ignore(ReminderSent, sent_rows, ["key"])
     return queued
+
+
+def still_wanted(message_key: str) -> bool:
+    """At delivery: is one of the visits a sweep's reminder covers still booked at the time it
+    was reminded of? False only when every one was cancelled or moved since the sweep; True
+    for any message the sweep did not write."""
+    wanted = case((and_(Appointment.status == AppointmentStatus.booked,
+                        Appointment.starts_at == ReminderSent.starts_at), 1), else_=0)
+    total, still = db.session.execute(
+        select(func.count(ReminderSent.id), func.coalesce(func.sum(wanted), 0))
+        .join(Appointment, Appointment.id == ReminderSent.appointment_id)
+        .where(ReminderSent.message_key == message_key)).one()
+    return total == 0 or still > 0

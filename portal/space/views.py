@@ -1,5 +1,6 @@
 """Home (with notices), my appointments (cancel online, add to a calendar), the menu, switching
-between the patients linked to one number, own password and passkeys."""
+between the patients linked to one number, own password and passkeys, reminder rules
+(Notifications)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,11 +16,13 @@ from portal.accounts.forms import ChangePasswordForm, ConfirmForm
 from portal.agenda import ics, services as agenda
 from portal.booking import confirmations
 from portal.booking.forms import CancelForm
-from portal.notify import services as notify
+from portal.notify import reminder_rules, services as notify
+from portal.notify.forms import ReminderRuleForm
 from portal.core.auth import module_required, patient_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
-from portal.core.web import current_actor, done, form_errors_from, invalid, refused, render, safe_next
+from portal.core.web import (current_actor, done, form_errors_from, invalid, refused, render, safe_next,
+                             wants_fragment)
 from portal.extensions import db, limiter
 from portal.patients.services import patient_for_account
 from portal.space import bp
@@ -186,3 +189,58 @@ def notice_read(notice_id: int):
     notify.mark_notice_read(patient_ids=[p.id for p in g.patients], notice_id=notice_id)
     commit()
     return done(_("Avis masqué."), "space.home")
+
+
+def _reminders_page(form, *, status: int = 200, message: str = ""):
+    return render("space/notifications.html", fragment="space/_reminders.html", target="space-reminders",
+                  status=status, rules=reminder_rules.rules_of(current_user), form=form, confirm=ConfirmForm(),
+                  has_email=bool(reminder_rules.account_email(current_user)), message=message)
+
+
+@bp.route("/notifications")
+@patient_required
+@module_required("appointments")
+def notifications():
+    return _reminders_page(ReminderRuleForm(formdata=None))
+
+
+@bp.route("/notifications", methods=["POST"])
+@patient_required
+@module_required("appointments")
+def notification_add():
+    """Add a rule ("+"). Bad input comes back in place (422) with what was typed."""
+    form = ReminderRuleForm()
+    form.validate_on_submit()
+    if form.csrf_token.errors:
+        return refused(_("Action non effectuée : rechargez la page."), "space.notifications")
+    # Unparsable numbers or times read as missing: the service says what is expected, in French.
+    days = None if form.days_before.errors else form.days_before.data
+    at = None if form.at_time.errors else form.at_time.data
+    form.days_before.errors, form.at_time.errors = [], []
+    try:
+        reminder_rules.add_rule(current_user, days_before=days, at_time=at, sms=form.sms.data,
+                                email=form.email.data, notice=form.notice.data, actor=current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        form_errors_from(exc, form)
+        return _reminders_page(form, status=422)
+    commit()
+    if wants_fragment("space-reminders"):
+        return _reminders_page(ReminderRuleForm(formdata=None), message=_("Rappel ajouté."))
+    return done(_("Rappel ajouté."), "space.notifications")
+
+
+@bp.route("/notifications/<int:rule_id>/supprimer", methods=["POST"])
+@bp.route("/notifications/defaut/supprimer", methods=["POST"])
+@patient_required
+@module_required("appointments")
+def notification_remove(rule_id: int | None = None):
+    """Remove a rule (the bin); without an id, the default rule of an account that never
+    changed its rules (it has no row yet)."""
+    if not ConfirmForm().validate_on_submit():
+        return refused(_("Action non effectuée : rechargez la page."), "space.notifications")
+    reminder_rules.remove_rule(current_user, rule_id, actor=current_actor())
+    commit()
+    if wants_fragment("space-reminders"):
+        return _reminders_page(ReminderRuleForm(formdata=None), message=_("Rappel supprimé."))
+    return done(_("Rappel supprimé."), "space.notifications")

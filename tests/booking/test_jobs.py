@@ -1,4 +1,4 @@
-"""The periodic work: reminders 48 h before, the nightly window, and RQ's cron file."""
+"""The periodic work: the reminder sweep, the nightly window, and RQ's cron file."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,34 +17,33 @@ from tests.factories import outbox
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_one_reminder_48_hours_before_and_only_once(week, make_patient, db):
+def test_a_patient_without_account_gets_the_default_reminder_once(week, make_patient, db):
+    """No portal account: the practice default, 1 day before at 12:00 (here by e-mail, no
+    mobile on file); rules, families and daylight saving are in tests/notify/test_reminders.py."""
     early = make_patient(week.practice, email="early@example.com")
     late = make_patient(week.practice, email="late@example.com")
     slots = slots_on(week)
     with time_machine.travel(slots[0].starts_at - timedelta(days=6)):
-        visit = agenda.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
-                                        appointment_type_id=week.type.id, patient_id=early.id,
-                                        starts_at=slots[0].starts_at, actor=OPERATOR)
+        agenda.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                appointment_type_id=week.type.id, patient_id=early.id,
+                                starts_at=slots[0].starts_at, actor=OPERATOR)
         commit()
         assert send_due_reminders() == 0  # not due yet
-    with time_machine.travel(slots[1].starts_at - timedelta(hours=20)):
+        commit()
+    noon = slots[0].starts_at.replace(hour=11, minute=0) - timedelta(days=1)  # 12:00 Paris (winter) the day before
+    with time_machine.travel(noon + timedelta(minutes=30)):
         agenda.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
                                 appointment_type_id=week.type.id, patient_id=late.id, starts_at=slots[1].starts_at,
-                                actor=OPERATOR)  # booked 20 h before: its confirmation is enough
+                                actor=OPERATOR)  # booked after its reminder time: its confirmation is enough
         commit()
-    with time_machine.travel(slots[0].starts_at - timedelta(hours=47)):
-        assert send_due_reminders() == 1
+    with time_machine.travel(noon + timedelta(minutes=35)):
+        assert send_due_reminders() == 1  # late (the sweeps stopped after the first), but sent
         commit()
         assert send_due_reminders() == 0  # a second sweep sends nothing more
         commit()
     mails = outbox("early@example.com", "reminder")
     assert len(mails) == 1 and "Rappel" in mails[0].body and "09:00" in mails[0].body
     assert outbox("late@example.com", "reminder") == []
-    # moved: a reminder for the new time
-    visit.starts_at, visit.ends_at = slots[3].starts_at, slots[3].ends_at
-    commit()
-    with time_machine.travel(slots[0].starts_at - timedelta(hours=46)):
-        assert send_due_reminders() == 1
 
 
 def test_the_cli_commands(app, week, db):
