@@ -1,7 +1,7 @@
 """reminder rules per portal account, the visits each reminder covered, the sweep's mark
 
 Revision ID: b4c1e0000002
-Revises: 98e001daf390
+Revises: 3c0d6f1a9b21
 Create Date: 2026-11-23 10:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import portal.core.db  # noqa: F401  custom column types (UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = 'b4c1e0000002'
-down_revision = '98e001daf390'
+down_revision = '3c0d6f1a9b21'
 branch_labels = None
 depends_on = None
 
