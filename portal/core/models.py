@@ -13,6 +13,7 @@ from portal.extensions import db
 # switch for minors, `<module>_minors` says whether patients under 18 get the module.
 MODULE_DEFAULTS: dict[str, bool] = {
     "appointments": True,
+    "appointments_checkin": False,  # seed 000 "scan sur borne d'accueil": needs a scanner at the desk
     "messaging": True,
     "imaging": True,
     "payments": True,
@@ -22,6 +23,7 @@ MODULE_DEFAULTS: dict[str, bool] = {
     "documents": True,
     "documents_minors": True,
     "questionnaires": True,
+    "questionnaires_minors": True,
     "booking": False,
     "cases": False,
 }
@@ -53,6 +55,14 @@ class Practice(Timestamped, db.Model):
 
     def module_on(self, name: str) -> bool:
         return bool({**MODULE_DEFAULTS, **(self.options or {})}.get(name, False))
+
+    def module_for(self, name: str, *, minor: bool) -> bool:
+        """Whether a patient gets the module: it is on and, for a minor, so is its
+        `<name>_minors` switch where the module has one."""
+        minors_key = f"{name}_minors"
+        if not self.module_on(name):
+            return False
+        return not (minor and minors_key in MODULE_DEFAULTS and not self.module_on(minors_key))
 
     def __repr__(self) -> str:
         return f"<Practice {self.slug}>"
