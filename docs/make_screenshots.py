@@ -219,7 +219,7 @@ def console_walk(browser, base_url: str, data: Data, shot: Camera):
     shot(page, "console-tableau-de-bord", full_page=False)
 
     menu = page.get_by_role("navigation", name="Menu de la console")
-    menu.get_by_role("link", name="Patients").click()
+    menu.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_label("Rechercher un patient").press_sequentially("lefevre", delay=40)
     expect(page.locator("#patients-results")).to_contain_text("2 patients trouvés")
     shot(page, "console-recherche-patients", full_page=False)

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICE_MODULES = ["portal/core/services.py", "portal/patients/services.py", "portal/notify/services.py",
+SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "portal/console/health.py",
+                   "portal/console/charts.py", "portal/patients/services.py", "portal/notify/services.py",
                    "portal/accounts/patient_signin.py", "portal/accounts/staff_auth.py",
                    "portal/accounts/staff_admin.py", "portal/accounts/sessions.py", "portal/accounts/passkeys.py",
                    "portal/agenda/services.py", "portal/agenda/availability.py", "portal/agenda/planning.py",

@@ -104,7 +104,7 @@ def bookable_practitioners(practice: Practice) -> list[tuple[Practitioner, list[
         AppointmentType.practice_id == practice.id, AppointmentType.active.is_(True),
         AppointmentType.online.is_(True)).order_by(AppointmentType.position, AppointmentType.name)).all()
     return [(p, [k for k in kinds if k.practitioner_id == p.id]) for p in team
-            if any(k.practitioner_id == p.id for k in kinds)]
+            if p.shown_to_patients and any(k.practitioner_id == p.id for k in kinds)]
 
 
 def with_photo(practice_id: int) -> set[int]:
@@ -116,7 +116,7 @@ def with_photo(practice_id: int) -> set[int]:
 def public_photo(practice: Practice, practitioner_id: int) -> bytes:
     """The photo of a practitioner shown on the booking page, or `NotFound`."""
     practitioner = agenda.get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
-    if not practitioner.active or not practitioner.photo:
+    if not (practitioner.active and practitioner.shown_to_patients) or not practitioner.photo:
         raise NotFound()
     return practitioner.photo
 
@@ -125,7 +125,7 @@ def get_online_type(*, practice: Practice, practitioner_id: int, type_id: int,
                     newcomer: bool) -> tuple[Practitioner, AppointmentType]:
     """The practitioner and one of their online types, or `NotFound`."""
     practitioner = agenda.get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
-    if not practitioner.active:
+    if not (practitioner.active and practitioner.shown_to_patients):
         raise NotFound()
     kind = next((t for t in online_types(practice_id=practice.id, practitioner_id=practitioner.id, newcomer=False)
                  if t.id == type_id), None)

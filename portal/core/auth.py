@@ -2,7 +2,9 @@
 (tests/test_conventions.py checks it)."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
@@ -63,13 +65,30 @@ def patient_required(view):
     return wrapped
 
 
+def is_minor(patient, practice) -> bool:
+    """Under 18 on today's date where the practice is (a birthday counts from its local midnight)."""
+    today = datetime.now(ZoneInfo(practice.timezone)).date()
+    return patient.age_on(today) < 18
+
+
+def module_open(name: str) -> bool:
+    """Whether the module is on for this request: the practice's switch and, when a patient's
+    file is shown, the switch for minors (seed 000 "accès pour les mineurs")."""
+    practice = getattr(g, "practice", None)
+    if practice is None:
+        return False
+    patient = getattr(g, "patient", None)
+    return practice.module_for(name, minor=patient is not None and is_minor(patient, practice))
+
+
 def module_required(name: str):
-    """Refuse the view (404) when the practice switched the module off (DESIGN invariant 8)."""
+    """Refuse the view (404) when the practice switched the module off, or off for minors and the
+    file shown is a minor's (DESIGN invariant 8). Goes after `patient_required` when both apply."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not g.practice.module_on(name):
+            if not module_open(name):
                 abort(404)
             return view(*args, **kwargs)
 

@@ -81,6 +81,8 @@ AUDIT_ACTION = {
     "booking.reason_removed": _l("Motif de visite retiré"),
     "booking.reasons_reordered": _l("Ordre des motifs de visite modifié"),
     "practice.created": _l("Cabinet créé"),
+    "practice.options_changed": _l("Options du cabinet modifiées"),
+    "practitioner.active_changed": _l("Praticien rendu actif ou inactif"),
     "practitioner.created": _l("Praticien ajouté"),
     "staff.2fa_reset": _l("Authentification à deux facteurs réinitialisée"),
     "staff.created": _l("Compte créé"),

@@ -13,6 +13,7 @@ from portal.extensions import db
 # switch for minors, `<module>_minors` says whether patients under 18 get the module.
 MODULE_DEFAULTS: dict[str, bool] = {
     "appointments": True,
+    "appointments_checkin": False,  # seed 000 "scan sur borne d'accueil": needs a scanner at the desk
     "messaging": True,
     "imaging": True,
     "payments": True,
@@ -22,6 +23,7 @@ MODULE_DEFAULTS: dict[str, bool] = {
     "documents": True,
     "documents_minors": True,
     "questionnaires": True,
+    "questionnaires_minors": True,
     "booking": False,
     "cases": False,
 }
@@ -54,6 +56,14 @@ class Practice(Timestamped, db.Model):
     def module_on(self, name: str) -> bool:
         return bool({**MODULE_DEFAULTS, **(self.options or {})}.get(name, False))
 
+    def module_for(self, name: str, *, minor: bool) -> bool:
+        """Whether a patient gets the module: it is on and, for a minor, so is its
+        `<name>_minors` switch where the module has one."""
+        minors_key = f"{name}_minors"
+        if not self.module_on(name):
+            return False
+        return not (minor and minors_key in MODULE_DEFAULTS and not self.module_on(minors_key))
+
     def __repr__(self) -> str:
         return f"<Practice {self.slug}>"
 
@@ -82,8 +92,11 @@ class Practitioner(PracticeOwned, db.Model):
     # Online booking offers slots up to this date; the nightly job moves it (seed 004's
     # rolling planning), so a day appears at once for every patient, never half-computed.
     booking_open_until: Mapped[date | None] = mapped_column(Date)
-    # Seed 000: a practitioner may choose not to appear in the patient application.
+    # Works in the practice: has an agenda in the console (substitutes created on the fly don't).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Seed 000 "Actif": a practitioner may choose not to appear in the patient application and
+    # online booking, while their agenda goes on in the console.
+    shown_to_patients: Mapped[bool] = mapped_column(Boolean, default=True)
     staff_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"), unique=True
     )

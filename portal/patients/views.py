@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from portal.accounts import patient_signin
 from portal.agenda import services as agenda
+from portal.console import services as console
 from portal.accounts.forms import ConfirmForm
 from portal.core.auth import staff_required
 from portal.core.db import commit
@@ -27,12 +28,28 @@ def index():
                   patients=patients[:RESULTS], more=len(patients) > RESULTS, query=query)
 
 
+@bp.route("/connectes")
+@staff_required()
+def signed_in():
+    """Seed 000 "Patients": everyone who has signed in to the patient space, by last sign-in."""
+    oldest_first = request.args.get("tri") == "ancien"
+    return render("patients/signed_in.html", rows=console.signed_in_accounts(g.practice.id, oldest_first=oldest_first),
+                  oldest_first=oldest_first, limit=console.ACCOUNTS_SHOWN)
+
+
+# The patient page's tabs: each gathers what one domain holds about the patient. A tab appears
+# only once its domain exists (messages, payments, documents, questionnaires join as they land).
+TABS = ("dossier", "rendez-vous", "acces")
+
+
 @bp.route("/<int:patient_id>")
 @staff_required()
 def show(patient_id: int):
     patient = services.get_patient(practice_id=g.practice.id, patient_id=patient_id)
+    tab = request.args.get("rubrique", "dossier")
+    tab = tab if tab in TABS else "dossier"
     upcoming, history, missed = agenda.patient_appointments(patient=patient)
-    return render("patients/show.html", patient=patient, confirm=ConfirmForm(),
+    return render("patients/show.html", patient=patient, confirm=ConfirmForm(), tab=tab,
                   accounts=patient_signin.accounts_for_patient(patient), upcoming=upcoming, history=history,
                   missed=missed)
 
@@ -59,5 +76,5 @@ def reset_access(patient_id: int, account_id: int):
         commit()
         return done(_("Accès du %(phone)s réinitialisé : la prochaine connexion demandera un code SMS puis un "
                       "nouveau mot de passe.", phone=display_phone(account.phone)), "patients.show",
-                    patient_id=patient.id)
+                    patient_id=patient.id, rubrique="acces")
     return refused(_("Action non effectuée : rechargez la page."), "patients.show", patient_id=patient.id)

@@ -18,7 +18,7 @@ from portal.booking import confirmations
 from portal.booking.forms import CancelForm
 from portal.notify import reminder_rules, services as notify
 from portal.notify.forms import ReminderRuleForm
-from portal.core.auth import module_required, patient_required
+from portal.core.auth import module_open, module_required, patient_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
 from portal.core.web import (current_actor, done, form_errors_from, invalid, refused, render, safe_next,
@@ -32,7 +32,7 @@ from portal.space import bp
 @patient_required
 def home():
     upcoming = []
-    if g.practice.module_on("appointments"):
+    if module_open("appointments"):
         upcoming, _history, _missed = agenda.patient_appointments(patient=g.patient)
     return render("space/home.html", next_visit=upcoming[0] if upcoming else None,
                   notices=notify.unread_notices(patient_ids=[g.patient.id]), confirm=ConfirmForm())
@@ -89,7 +89,7 @@ def password():
 
 @bp.app_context_processor
 def _space_context():
-    return {"viewing": getattr(g, "patient", None)}
+    return {"viewing": getattr(g, "patient", None), "module_open": module_open}
 
 
 @bp.route("/cles")

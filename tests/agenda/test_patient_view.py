@@ -75,6 +75,6 @@ def test_staff_see_a_patients_visits_and_no_shows(auth, client, week, make_staff
         services.mark_no_show(visits[0], actor=OPERATOR)
         commit()
         auth.staff(make_staff(week.practice, "secretary"))
-        page = client.get(f"/console/patients/{week.patient.id}").get_data(as_text=True)
+        page = client.get(f"/console/patients/{week.patient.id}?rubrique=rendez-vous").get_data(as_text=True)
         assert "1 rendez-vous manqué." in page and page.count('id="appointment-') == 2
         assert "À venir" in page and "Absence injustifiée" in page
