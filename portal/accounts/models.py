@@ -119,6 +119,9 @@ class PatientAccount(Principal, PracticeOwned, Timestamped, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
+    # The privacy notice the person accepted at first sign-in, and when (RGPD consent step).
+    privacy_consent_version: Mapped[str] = mapped_column(String(20), default="")
+    privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     practice: Mapped[Practice] = relationship()
 
