@@ -3,10 +3,10 @@ page, consent step, my data as a page and a JSON file, asking to close the accou
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Response, g, redirect, url_for
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -129,13 +129,21 @@ def _local(iso: str | None) -> str:
     return format_datetime(datetime.fromisoformat(iso), "short") if iso else "—"
 
 
+def _day(iso: str | None) -> str:
+    """An ISO date or instant of the export as the interface writes dates (instants in the
+    practice's zone: flask_babel rebases a datetime)."""
+    if not iso:
+        return "—"
+    return format_date(date.fromisoformat(iso) if len(iso) <= 10 else datetime.fromisoformat(iso), "short")
+
+
 @bp.route("/mes-donnees")
 @patient_required
 def my_data():
     data = privacy.account_data(current_user)
     privacy.record_export(current_user, actor=current_actor(), fmt="html")
     commit()
-    return render("space/my_data.html", data=data, deletion=DeletionForm(), when=_local)
+    return render("space/my_data.html", data=data, deletion=DeletionForm(), when=_local, day=_day)
 
 
 @bp.route("/mes-donnees.json")
@@ -155,7 +163,8 @@ def my_data_json():
 def delete_account_request():
     form = DeletionForm()
     if not form.validate_on_submit():
-        return invalid("space/my_data.html", data=privacy.account_data(current_user), deletion=form, when=_local)
+        return invalid("space/my_data.html", data=privacy.account_data(current_user), deletion=form, when=_local,
+                       day=_day)
     requests.request_account_deletion(current_user, actor=current_actor())
     commit()
     return done(_("Demande de suppression envoyée au cabinet. Votre compte reste ouvert jusqu'à son traitement ; "
