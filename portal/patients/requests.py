@@ -210,7 +210,8 @@ def delete_account(account, *, actor: Actor) -> None:
     audit.record("patient.account_deleted", actor=actor, practice_id=account.practice_id, target=account,
                  details={"phone_suffix": account.phone[-2:]})
     db.session.execute(delete(PatientAccount).where(PatientAccount.id == account.id))
-    db.session.expire_all()
+    db.session.flush()
+    db.session.expunge(account)  # the row is gone: nothing may write to it afterwards
 
 
 def look_up_patient(account, *, last_name: str, first_name: str, birth_date: date | None, actor: Actor) -> Patient:
