@@ -161,6 +161,10 @@ def patient_walk(context, data: Data, shot: Camera):
     page.get_by_label("Confirmez le mot de passe").fill(PARENT_PASSWORD)
     shot(page, "patient-choix-mot-de-passe")
     page.get_by_role("button", name="Enregistrer et accéder au dossier").click()
+    expect(page).to_have_url(re.compile(r"/consentement$"))  # the RGPD consent step (issue 4)
+    shot(page, "patient-consentement")
+    page.get_by_label("J'ai lu la politique de confidentialité").check()
+    page.get_by_role("button", name="Continuer").click()
     expect(page.locator(".whose-file-label")).to_have_text("Dossier de Léa LEFEVRE")
     shot(page, "patient-accueil", full_page=False)
 

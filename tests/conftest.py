@@ -164,7 +164,13 @@ class Auth:
         assert r.status_code == 303, r.get_data(as_text=True)
         r = self.post("/connexion/code", {"code": factories.last_code(phone)})
         assert r.headers["Location"].endswith("/connexion/mot-de-passe/nouveau"), r.get_data(as_text=True)
-        return self.post("/connexion/mot-de-passe/nouveau", {"password": password, "confirm": password})
+        r = self.post("/connexion/mot-de-passe/nouveau", {"password": password, "confirm": password})
+        assert r.headers["Location"].endswith("/consentement"), r.get_data(as_text=True)
+        return self.consent()
+
+    def consent(self):
+        """The privacy consent step that follows a first sign-in."""
+        return self.post("/consentement", {"accept": "y"})
 
     def patient_signin(self, patient, phone, password=factories.PATIENT_PASSWORD):
         r = self.patient_identify(patient, phone)

@@ -38,7 +38,7 @@ from portal.core.services import add_practitioner
 from portal.extensions import db
 from portal.notify.models import OutboxMessage, PatientNotice, ReminderRule
 from portal.notify.services import queue_notice, queue_sms
-from portal.patients.models import Patient
+from portal.patients.models import ChangeRequest, Patient
 from tests.conftest import Auth, csrf_from
 
 
@@ -60,6 +60,7 @@ class Tenant:
     event: int = 0
     entry: int = 0                                  # a waiting-list entry
     setup: dict = field(default_factory=dict)       # URL arg -> id of an agenda or booking setting row
+    requests: list = field(default_factory=list)    # one pending change request per family (issue 4 slice d)
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -127,15 +128,32 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
         db.session.flush()
         db.session.get(PatientAccount, acc).reminders_customised = True
         t.rules.append(rule.id)
+    _add_change_requests(t)  # issue 4, slice d
     commit()
     t.notices = [n.id for n in db.session.scalars(select(PatientNotice).where(PatientNotice.practice_id == practice.id)
                                                   .order_by(PatientNotice.id))]
-    t.markers = ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
+    t.markers += ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
                  + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
                  + [f"Clé {tag}{acc}" for acc in t.accounts] + [f"Post-it {tag}"]
                  + [f"known.{tag.lower()}@example.com", f"banned.{tag.lower()}@example.com", f"Motif {tag}",
                     f"Noël {tag}", f"Stitute{tag}", f"Semaine {tag}"])
     return t
+
+
+def _add_change_requests(t: Tenant) -> None:
+    """Issue 4, slice d: one pending "Mes infos" request per family, renaming its first child to
+    a marker that no one else may see."""
+    from portal.accounts.models import PatientAccount as Account
+    from portal.patients.requests import request_details_change
+
+    tag = t.practice.name[-1]
+    for i, ((_phone, kids), acc) in enumerate(zip(t.families, t.accounts, strict=True)):
+        kid = kids[0]
+        values = {"last_name": kid.last_name, "first_name": f"Renamed{tag}{i}", "birth_date": kid.birth_date,
+                  "email": "", "mobile": "", "address": "", "postal_code": "", "city": ""}
+        t.requests.append(request_details_change(db.session.get(Account, acc), values=values, patient=kid,
+                                                 actor=Actor.operator()).id)
+        t.markers.append(f"Renamed{tag}{i}")
 
 
 def snapshot(t: Tenant, db) -> dict:
@@ -182,6 +200,8 @@ def snapshot(t: Tenant, db) -> dict:
             [(x.mode, x.video_base_url) for x in db.session.scalars(
                 select(BookingSettings).where(BookingSettings.practice_id == t.practice.id))],
         ],
+        "change_requests": [(x.id, x.state) for x in db.session.scalars(
+            select(ChangeRequest).where(ChangeRequest.practice_id == t.practice.id).order_by(ChangeRequest.id))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }
@@ -235,6 +255,11 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
         # tests/booking/test_online_booking.py checks that a link of one practice does nothing
         # under another's address.
         return []
+    if arg == "request_id":
+        values = list(other.requests)
+        if principal[0] == "patient":  # another family's request in the same practice
+            values += [r for (phone, _kids), r in zip(mine.families, mine.requests, strict=True) if phone != principal[1]]
+        return values
     if arg in other.setup:
         return [other.setup[arg]]
     raise AssertionError(f"test_tenancy does not know how to fill <{arg}>: teach foreign_values()")

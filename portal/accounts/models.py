@@ -122,6 +122,9 @@ class PatientAccount(Principal, PracticeOwned, Timestamped, db.Model):
     # they get the default rule, and once set, an empty list means "no reminders".
     reminders_customised: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
+    # The privacy notice the person accepted at first sign-in, and when (RGPD consent step).
+    privacy_consent_version: Mapped[str] = mapped_column(String(20), default="")
+    privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     practice: Mapped[Practice] = relationship()
 

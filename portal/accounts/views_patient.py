@@ -17,6 +17,7 @@ from portal.core.db import commit
 from portal.core.errors import DomainError, TooManyAttempts
 from portal.core.phones import display_phone, mask_phone
 from portal.core.web import current_actor, done, form_errors_from, invalid, not_done, render
+from portal.patients.privacy import needs_consent
 from portal.extensions import db, limiter
 
 STATE = "patient_signin"
@@ -47,7 +48,8 @@ def _signed_in(account: PatientAccount):
     session.pop(STATE, None)
     session.pop("csrf_token", None)  # a token issued before sign-in is not reused after it
     login_user(account)
-    return done(_("Vous êtes connecté."), "space.home")
+    # A first sign-in goes through the consent step before the home page (RGPD).
+    return done(_("Vous êtes connecté."), "space.consent" if needs_consent(account) else "space.home")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

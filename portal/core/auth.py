@@ -48,6 +48,7 @@ def patient_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
+        from portal.patients.privacy import CONSENT_VERSION
         from portal.patients.services import linked_patients
 
         user = current_user
@@ -57,6 +58,9 @@ def patient_required(view):
         if not patients:
             # Every file was withdrawn (RGPD switch) since sign-in: nothing left to show.
             abort(403)
+        if user.privacy_consent_version != CONSENT_VERSION and not getattr(view, "before_consent", False):
+            # RGPD: nothing of the space before the privacy notice is accepted (first sign-in).
+            return redirect(url_for("space.consent"))
         current = next((p for p in patients if p.id == user.auth_session.current_patient_id), patients[0])
         g.practice, g.patients, g.patient = user.practice, patients, current
         return view(*args, **kwargs)

@@ -38,6 +38,16 @@ AUDIT_ACTION = {
     "patient.signin": _l("Connexion patient"),
     "patient.signin_failed": _l("Connexion patient refusée"),
     "patient.signout": _l("Déconnexion patient"),
+    # Issue 4, slice d: Mes infos, Gestion des patients, RGPD.
+    "patient.account_deleted": _l("Compte en ligne supprimé"),
+    "patient.change_accepted": _l("Demande du patient acceptée"),
+    "patient.change_rejected": _l("Demande du patient refusée"),
+    "patient.change_requested": _l("Modification demandée par le patient"),
+    "patient.consent_given": _l("Politique de confidentialité acceptée"),
+    "patient.data_exported": _l("Données téléchargées par le patient"),
+    "patient.deletion_requested": _l("Suppression du compte demandée"),
+    "patient.details_changed": _l("Coordonnées du patient modifiées"),
+    "patient.lookup_failed": _l("Ajout de patient : non trouvé"),
     "agenda.blocked": _l("Créneaux bloqués"),
     "booking.code_sent": _l("Code de réservation en ligne envoyé"),
     "booking.code_resent": _l("Code de réservation en ligne renvoyé"),
@@ -117,7 +127,16 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "BookingSettings": _l("Réservation en ligne"), "ReminderRule": _l("Rappel de rendez-vous"),
                "KnownContact": _l("Patient connu"), "BookingBan": _l("Interdiction de réserver"),
                "VisitReason": _l("Motif de visite"), "ExtraRange": _l("Plage extra"),
-               "Replacement": _l("Remplacement"), "SecretaryRight": _l("Droits du secrétariat")}
+               "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"), "SecretaryRight": _l("Droits du secrétariat")}
+
+
+# Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.
+PROFILE_FIELD = {"last_name": _l("Nom"), "first_name": _l("Prénom"), "birth_date": _l("Date de naissance"),
+                 "email": _l("E-mail"), "mobile": _l("Portable"), "address": _l("Adresse"),
+                 "postal_code": _l("Code postal"), "city": _l("Ville")}
+REQUEST_STATE = {"pending": _l("En attente du cabinet"), "accepted": _l("Acceptée"), "rejected": _l("Refusée")}
+REQUEST_KIND = {"details": _l("Modification des informations"),
+                "account_deletion": _l("Suppression du compte en ligne")}
 
 
 def _label(table):
@@ -134,4 +153,6 @@ def init_app(app: Flask) -> None:
         display_phone=display_phone, appointment_status_label=_label(APPOINTMENT_STATUS),
         weekday_label=_label(WEEKDAY), audit_action_label=_label(AUDIT_ACTION),
         actor_type_label=_label(ACTOR_TYPE), failure_reason_label=_label(FAILURE_REASON), target_type_label=_label(TARGET_TYPE),
+        profile_field_label=_label(PROFILE_FIELD), request_state_label=_label(REQUEST_STATE),
+        request_kind_label=_label(REQUEST_KIND),
     )

@@ -104,3 +104,38 @@ class Responsible(PracticeOwned, db.Model):
     @property
     def mobile_display(self) -> str:
         return display_phone(self.mobile)
+
+
+class RequestKind(str, enum.Enum):
+    details = "details"                # a change of names, birth date, e-mail, phone or address
+    account_deletion = "account_deletion"  # RGPD: close my portal account
+
+
+class RequestState(str, enum.Enum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class ChangeRequest(PracticeOwned, Timestamped, db.Model):
+    """What a person asked from the patient space for staff to decide (seed 000 "Mes infos"
+    passed nothing to the practice; here a change waits for staff, and the person sees its state).
+
+    `patient_id` set: a change to that patient's file. Unset: a change to the person themselves
+    (every responsible row carrying the account's number) or, for `account_deletion`, the account.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RequestKind] = mapped_column(db.Enum(RequestKind, native_enum=False, length=20))
+    # SET NULL: a deleted account leaves its decided requests as the practice's record.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("patient_account.id", ondelete="SET NULL"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(16))  # the account's number, kept after a deletion
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    changes: Mapped[dict] = mapped_column(db.JSON, default=dict)  # field -> [old, new]
+    state: Mapped[RequestState] = mapped_column(db.Enum(RequestState, native_enum=False, length=10),
+                                                default=RequestState.pending, index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why staff rejected it, shown to the person
+
+    patient: Mapped[Patient | None] = relationship()

@@ -233,3 +233,37 @@ def create_patient_at_desk(*, practice_id: int, last_name: str, first_name: str,
     return create_patient(practice_id=practice_id, number=next_patient_number(practice_id),
                           last_name=last_name.strip().upper(), first_name=first_name.strip(), birth_date=birth_date,
                           mobile=mobile.strip() or None, email=email.strip(), actor=actor)
+
+
+def update_patient_details(patient: Patient, values: dict, *, actor: Actor) -> None:
+    """Apply accepted changes (strings as `portal.patients.requests` stores them: ISO birth
+    date, E.164 mobile) to a patient's file, keeping the name keys in step. Audited as
+    `patient.details_changed` with the old and new values."""
+    changed = {}
+    for name, value in values.items():
+        if name == "birth_date":
+            value = date.fromisoformat(value)
+        elif name == "mobile":
+            value = _phone_or_invalid(value, "mobile")
+        old = getattr(patient, name)
+        if old != value:
+            changed[name] = [str(old or ""), str(value or "")]
+            setattr(patient, name, value)
+    patient.last_name_key, patient.first_name_key = name_key(patient.last_name), name_key(patient.first_name)
+    if changed:
+        audit.record("patient.details_changed", actor=actor, practice_id=patient.practice_id, target=patient,
+                     details={"changes": changed})
+
+
+def update_responsible_details(responsible: Responsible, values: dict, *, actor: Actor) -> None:
+    """Apply accepted changes (names, e-mail, address) to one responsible row of a file.
+    Audited as `patient.details_changed` on the patient, naming the responsible's role."""
+    changed = {}
+    for name, value in values.items():
+        old = getattr(responsible, name)
+        if old != value:
+            changed[name] = [old or "", value or ""]
+            setattr(responsible, name, value)
+    if changed:
+        audit.record("patient.details_changed", actor=actor, practice_id=responsible.practice_id,
+                     target=responsible.patient, details={"responsible": responsible.role.value, "changes": changed})

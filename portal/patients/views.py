@@ -12,7 +12,7 @@ from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.phones import display_phone
 from portal.core.web import current_actor, done, refused, render
-from portal.patients import bp, services
+from portal.patients import bp, requests, services
 
 
 RESULTS = 30
@@ -25,7 +25,8 @@ def index():
     # One more than shown, to know whether to ask for a more precise search.
     patients = services.search_patients(practice_id=g.practice.id, query=query, limit=RESULTS + 1)
     return render("patients/index.html", fragment="patients/_results.html", target="patients-results",
-                  patients=patients[:RESULTS], more=len(patients) > RESULTS, query=query)
+                  patients=patients[:RESULTS], more=len(patients) > RESULTS, query=query,
+                  pending_requests=requests.count_pending(g.practice.id))
 
 
 @bp.route("/connectes")

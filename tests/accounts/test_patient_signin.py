@@ -39,7 +39,10 @@ def test_first_signin_needs_sms_code_then_a_password(auth, client, family, db):
     assert client.get("/").status_code == 302  # no session before the password is chosen
     r = auth.post("/connexion/mot-de-passe/nouveau",
                   {"password": factories.PATIENT_PASSWORD, "confirm": factories.PATIENT_PASSWORD})
-    assert r.status_code == 303
+    assert r.status_code == 303 and r.headers["Location"].endswith("/consentement")
+    # RGPD: the privacy notice is accepted before the home page
+    assert client.get("/").headers["Location"].endswith("/consentement")
+    auth.consent()
     home = client.get("/").get_data(as_text=True)
     assert "Dossier de" in home and "Léa" in home and "Hugo" in home
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.signin")) is not None
@@ -231,6 +234,7 @@ def test_remember_keeps_the_number_not_the_session(auth, client, family):
     auth.post("/connexion/code", {"code": factories.last_code(PHONE)})
     auth.post("/connexion/mot-de-passe/nouveau",
               {"password": factories.PATIENT_PASSWORD, "confirm": factories.PATIENT_PASSWORD})
+    auth.consent()
     client.post("/deconnexion", data={"csrf_token": csrf_from(client.get("/menu").get_data(as_text=True))})
     page = client.get("/connexion").get_data(as_text=True)
     assert 'id="patient-returning-form"' in page and "06 12 34 56 78" in page
@@ -338,6 +342,7 @@ def test_a_child_followed_by_two_practices_is_asked_for_the_practice_code(auth, 
     r = auth.post("/connexion/code", {"code": factories.last_code(PHONE)})
     auth.post("/connexion/mot-de-passe/nouveau",
               {"password": factories.PATIENT_PASSWORD, "confirm": factories.PATIENT_PASSWORD})
+    auth.consent()
     assert practice.name in client.get("/").get_data(as_text=True)
 
 

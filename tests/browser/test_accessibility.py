@@ -36,7 +36,8 @@ def test_patient_pages_are_accessible(page, make_practice, make_patient):
     page.get_by_role("button", name="Connexion").click()  # empty: the errors shown in place
     problems["/connexion (errors)"] = violations(page)
     first_signin(page, LEA)
-    for path in ("/", "/menu", "/mot-de-passe", "/cles"):
+    for path in ("/", "/menu", "/mot-de-passe", "/cles", "/mes-infos", "/gestion-patients", "/mes-donnees",
+                 "/confidentialite"):
         page.goto(path)
         problems[path] = violations(page)
     assert not any(problems.values()), problems
@@ -57,7 +58,7 @@ def test_console_pages_are_accessible(page, make_practice, make_staff, make_pati
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
     for path in ("/console/", "/console/patients/?q=lef", f"/console/patients/{patient.id}",
-                 "/console/messages-envoyes/", "/console/equipe", "/console/journal", "/console/securite"):
+                 "/console/messages-envoyes/", "/console/patients/demandes", "/console/equipe", "/console/journal", "/console/securite"):
         page.goto(path)
         problems[path] = violations(page)
     assert not any(problems.values()), problems

@@ -46,7 +46,16 @@ def first_signin(page, who, shot=lambda step: None, remember=False):
     page.get_by_label("Nouveau mot de passe").fill(PASSWORD)
     page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Enregistrer et accéder au dossier").click()
+    give_consent(page, shot)
     expect(page).to_have_url(re.compile(r"/$"))
+
+
+def give_consent(page, shot=lambda step: None):
+    """The RGPD consent step between the password and the home page (issue 4)."""
+    expect(page).to_have_url(re.compile(r"/consentement$"))
+    shot("consent")
+    page.get_by_label("J'ai lu la politique de confidentialité").check()
+    page.get_by_role("button", name="Continuer").click()
 
 
 def assert_fits_width(page):
@@ -120,9 +129,19 @@ def test_first_signin_at_phone_size(page, shot, make_practice, make_patient):
     page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Enregistrer et accéder au dossier").click()
 
+    # RGPD: the consent step, refused in place when the box is not ticked.
+    expect(page).to_have_url(re.compile(r"/consentement$"))
+    expect(page.locator("#flash")).to_contain_text("Vous êtes connecté.")
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.locator("#accept-error")).to_have_text("Cochez la case pour continuer.")
+    assert_fits_width(page)
+    shot("consent-refused")
+    page.get_by_label("J'ai lu la politique de confidentialité").check()
+    page.get_by_role("button", name="Continuer").click()
+
     expect(page).to_have_url(re.compile(r"/$"))
     assert_showing(page, LEA)
-    expect(page.locator("#flash")).to_contain_text("Vous êtes connecté.")
+    expect(page.locator("#flash")).to_contain_text("Bienvenue dans votre espace.")
     expect(page.locator("#whose-file details.switcher")).to_have_count(0)  # one child only
     expect(page.get_by_role("navigation", name="Navigation principale")).to_be_visible()
     assert_fits_width(page)
