@@ -12,7 +12,8 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/patients/services.py", "po
                    "portal/agenda/services.py", "portal/agenda/availability.py", "portal/agenda/planning.py",
                    "portal/agenda/desk.py", "portal/agenda/waiting.py", "portal/agenda/jobs.py", "portal/agenda/setup.py",
                    "portal/booking/services.py", "portal/booking/newcomers.py", "portal/booking/confirmations.py",
-                   "portal/booking/setup.py", "portal/notify/reminders.py", "portal/core/images.py"]
+                   "portal/booking/setup.py", "portal/notify/reminders.py", "portal/core/images.py",
+                   "portal/space/services.py", "portal/agenda/checkin.py"]
 
 
 def test_every_endpoint_is_protected_or_public(app):
