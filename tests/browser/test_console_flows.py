@@ -79,7 +79,7 @@ def test_staff_signin_with_authenticator_code(page, shot, make_practice, make_st
     shot("dashboard")
 
     # Patients: the live search swaps only the results (htmx), by name then by mobile number.
-    menu.get_by_role("link", name="Patients").click()
+    menu.get_by_role("link", name="Patients", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Patients")
     with page.expect_response(lambda r: "q=lef" in r.url and r.request.headers.get("hx-target") == "patients-results"):
         page.get_by_label("Rechercher un patient").press_sequentially("lef", delay=30)
