@@ -58,15 +58,16 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     # Importing the view modules attaches their routes to each package's blueprint.
     from portal.accounts import bp as accounts_bp, views_patient, views_staff  # noqa: F401
-    from portal.agenda import (bp as agenda_bp, views as agenda_views, views_bulk, views_desk,  # noqa: F401
-                               views_planning, views_settings, views_setup, views_waiting)
+    from portal.agenda import (bp as agenda_bp, views as agenda_views, views_bulk, views_checkin,  # noqa: F401
+                               views_desk, views_planning, views_settings, views_setup, views_waiting)
     from portal.agenda.views_offers import bp as offers_bp
     from portal.booking import bp as booking_bp, views as booking_views, views_settings as booking_settings_views  # noqa: F401,E501
-    from portal.console import bp as console_bp, views as console_views, views_cabinet  # noqa: F401
+    from portal.console import bp as console_bp, views as console_views, views_cabinet, views_coordinates  # noqa: F401
     from portal.core.views import bp as core_bp
     from portal.notify import bp as notify_bp, views as notify_views  # noqa: F401
     from portal.patients import bp as patients_bp, views as patients_views, views_requests  # noqa: F401
-    from portal.space import bp as space_bp, views as space_views, views_info as space_info_views  # noqa: F401
+    from portal.space import (bp as space_bp, views as space_views, views_cabinet as space_cabinet,  # noqa: F401
+                              views_info as space_info_views)
 
     for bp in (core_bp, accounts_bp, space_bp, console_bp, patients_bp, agenda_bp, booking_bp, notify_bp, offers_bp):
         app.register_blueprint(bp)

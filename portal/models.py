@@ -1,7 +1,7 @@
 """Imports every domain's tables, so that metadata (and Alembic) sees them all."""
 from portal.accounts.models import (AuthSession, PasskeyChallenge, PatientAccount, PatientPasskey,  # noqa: F401
                                      RecoveryCode, SmsChallenge, StaffToken, StaffUser)
-from portal.agenda.models import (Appointment, AppointmentType, CalendarEvent, ExtraRange,  # noqa: F401
+from portal.agenda.models import (Appointment, AppointmentType, CalendarEvent, CheckIn, ExtraRange,  # noqa: F401
                                   Replacement, Schedule, ScheduleActivation, ScheduleRange, SecretaryRight,
                                   Unavailability, WaitingEntry, WaitingOffer)
 from portal.booking.models import (BookingBan, BookingRequest, BookingSettings, KnownContact,  # noqa: F401
@@ -9,3 +9,4 @@ from portal.booking.models import (BookingBan, BookingRequest, BookingSettings, 
 from portal.core.models import AuditEvent, Location, Practice, Practitioner  # noqa: F401
 from portal.notify.models import OutboxMessage, PatientNotice  # noqa: F401
 from portal.patients.models import Patient, Responsible  # noqa: F401
+from portal.space.models import CalendarAddition, PracticeMessage  # noqa: F401

@@ -39,6 +39,8 @@ from portal.extensions import db
 from portal.notify.models import OutboxMessage, PatientNotice, ReminderRule
 from portal.notify.services import queue_notice, queue_sms
 from portal.patients.models import ChangeRequest, Patient
+from portal.space.models import PracticeMessage
+from portal.space.services import send_message
 from tests.conftest import Auth, csrf_from
 
 
@@ -61,6 +63,7 @@ class Tenant:
     entry: int = 0                                  # a waiting-list entry
     setup: dict = field(default_factory=dict)       # URL arg -> id of an agenda or booking setting row
     requests: list = field(default_factory=list)    # one pending change request per family (issue 4 slice d)
+    patient_messages: list = field(default_factory=list)  # one message to the practice per family (Mon cabinet)
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -117,6 +120,11 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                                   actor=Actor.operator()).id,
         "reason_id": booking.add_reason(practice_id=practice.id, label=f"Motif {tag}", actor=Actor.operator()).id,
     }
+    for phone, kids in t.families:  # Mon cabinet's contact form, once per family
+        account = db.session.get(PatientAccount, t.account_by_phone[phone])
+        t.patient_messages.append(send_message(practice=practice, account=account, patient=kids[0],
+                                               subject=f"Objet {tag}{phone[-2:]}", body=f"Texte {tag}",
+                                               actor=Actor.operator()).id)
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     for i, (_phone, kids) in enumerate(t.families):
@@ -136,7 +144,7 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
                  + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
                  + [f"Clé {tag}{acc}" for acc in t.accounts] + [f"Post-it {tag}"]
                  + [f"known.{tag.lower()}@example.com", f"banned.{tag.lower()}@example.com", f"Motif {tag}",
-                    f"Noël {tag}", f"Stitute{tag}", f"Semaine {tag}"])
+                    f"Noël {tag}", f"Stitute{tag}", f"Semaine {tag}", f"Texte {tag}"])
     return t
 
 
@@ -202,6 +210,8 @@ def snapshot(t: Tenant, db) -> dict:
         ],
         "change_requests": [(x.id, x.state) for x in db.session.scalars(
             select(ChangeRequest).where(ChangeRequest.practice_id == t.practice.id).order_by(ChangeRequest.id))],
+        "patient_messages": [(m.id, m.read_at) for m in db.session.scalars(
+            select(PracticeMessage).where(PracticeMessage.practice_id == t.practice.id).order_by(PracticeMessage.id))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }
@@ -247,6 +257,8 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
             values += [r for acc, r in zip(mine.accounts, mine.rules, strict=True)
                        if acc != mine.account_by_phone[principal[1]]]
         return values
+    if arg == "patient_message_id":  # staff only; a patient reaches no such URL
+        return list(other.patient_messages)
     if arg == "token":
         # Signed or random secrets, not ids: each is tested against other practices in its own tests.
         return []

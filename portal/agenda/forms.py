@@ -221,3 +221,11 @@ class ReplacementForm(FlaskForm):
     weekdays = CheckboxesField(_l("Jours concernés"), coerce=int, choices=WEEKDAYS, default=[0, 1, 2, 3, 4])
     dates_shown = HiddenField()
     kept = SelectMultipleField(choices=[], validate_choice=False)  # the ticked dates of "voir les dates"
+
+
+class CheckInForm(FlaskForm):
+    """The desk's one field: a USB scanner types the visit's code, then Enter."""
+
+    code = StringField(_l("Code du rendez-vous (scannez le QR code)"), validators=[Length(max=60)],
+                       id="checkin-code", render_kw={"autocomplete": "off", "autofocus": True,
+                                                     "autocapitalize": "characters", "spellcheck": "false"})

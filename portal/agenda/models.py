@@ -260,3 +260,14 @@ class SecretaryRight(PracticeOwned, db.Model):
     can_configure: Mapped[bool] = mapped_column(Boolean, default=False)  # types and booking settings
 
     __table_args__ = (UniqueConstraint("staff_user_id", "practitioner_id", name="uq_secretary_right"),)
+
+
+class CheckIn(PracticeOwned, db.Model):
+    """A patient arrived for an appointment, scanned at the desk (seed 000's "scan sur borne
+    d'accueil"). A table of its own rather than a column: altering `appointment` on SQLite
+    rebuilds it and drops its no-overlap triggers."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))

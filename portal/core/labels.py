@@ -28,6 +28,8 @@ AUDIT_ACTION = {
     "patient.code_sent": _l("Code SMS envoyé"),
     "patient.created": _l("Patient créé"),
     "patient.identify_failed": _l("Identification patient échouée"),
+    "patient.message_read": _l("Message d'un patient marqué comme lu"),
+    "patient.message_sent": _l("Message envoyé au cabinet depuis l'espace patient"),
     "patient.passkey_added": _l("Clé d'accès ajoutée"),
     "patient.passkey_refused": _l("Clé d'accès refusée à l'enregistrement"),
     "patient.passkey_removed": _l("Clé d'accès supprimée"),
@@ -56,6 +58,7 @@ AUDIT_ACTION = {
     "agenda.bulk_cancelled": _l("Annulation groupée"),
     "agenda.cancelled": _l("Rendez-vous annulé"),
     "agenda.days_off": _l("Congés posés"),
+    "agenda.checked_in": _l("Patient arrivé (QR code scanné à l'accueil)"),
     "agenda.event_added": _l("Événement ajouté au planning"),
     "agenda.event_changed": _l("Événement du planning modifié"),
     "agenda.event_deleted": _l("Événement du planning supprimé"),
@@ -93,6 +96,7 @@ AUDIT_ACTION = {
     "practice.created": _l("Cabinet créé"),
     "practice.options_changed": _l("Options du cabinet modifiées"),
     "practitioner.active_changed": _l("Praticien rendu actif ou inactif"),
+    "practice.coordinates_changed": _l("Coordonnées du cabinet modifiées"),
     "practitioner.created": _l("Praticien ajouté"),
     "staff.2fa_reset": _l("Authentification à deux facteurs réinitialisée"),
     "staff.created": _l("Compte créé"),
@@ -127,7 +131,8 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "BookingSettings": _l("Réservation en ligne"), "ReminderRule": _l("Rappel de rendez-vous"),
                "KnownContact": _l("Patient connu"), "BookingBan": _l("Interdiction de réserver"),
                "VisitReason": _l("Motif de visite"), "ExtraRange": _l("Plage extra"),
-               "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"), "SecretaryRight": _l("Droits du secrétariat")}
+               "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"),
+               "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient")}
 
 
 # Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.

@@ -13,7 +13,8 @@ from portal.extensions import db
 # switch for minors, `<module>_minors` says whether patients under 18 get the module.
 MODULE_DEFAULTS: dict[str, bool] = {
     "appointments": True,
-    "appointments_checkin": False,  # seed 000 "scan sur borne d'accueil": needs a scanner at the desk
+    # Seed 000, Rendez-vous → "scan sur borne d'accueil": a QR code per visit of the day.
+    "appointments_checkin": False,
     "messaging": True,
     "imaging": True,
     "payments": True,
@@ -43,6 +44,7 @@ class Practice(Timestamped, db.Model):
     phone: Mapped[str] = mapped_column(String(30), default="")
     phone_secondary: Mapped[str] = mapped_column(String(30), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="")  # Mon cabinet's "Horaires", free text
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Paris")
     info_zones: Mapped[list] = mapped_column(JSON, default=lambda: [""] * INFO_ZONES)
     options: Mapped[dict] = mapped_column(JSON, default=dict)

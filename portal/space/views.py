@@ -13,7 +13,7 @@ from flask_login import current_user, login_user
 
 from portal.accounts import passkeys, patient_signin
 from portal.accounts.forms import ChangePasswordForm, ConfirmForm
-from portal.agenda import ics, services as agenda
+from portal.agenda import checkin, ics, services as agenda
 from portal.booking import confirmations
 from portal.booking.forms import CancelForm
 from portal.notify import reminder_rules, services as notify
@@ -25,7 +25,7 @@ from portal.core.web import (current_actor, done, form_errors_from, invalid, ref
                              wants_fragment)
 from portal.extensions import db, limiter
 from portal.patients.services import patient_for_account
-from portal.space import bp
+from portal.space import bp, services as cabinet
 
 
 @bp.route("/")
@@ -42,11 +42,20 @@ def home():
 @patient_required
 @module_required("appointments")
 def appointments():
+    """Upcoming visits and the missed count; `?tout=1` ("Tout afficher") adds the history in
+    chronological order (seed 000)."""
     upcoming, history, missed = agenda.patient_appointments(patient=g.patient)
-    return render("space/appointments.html", upcoming=upcoming, history=history, missed=missed,
+    show_all = request.args.get("tout") == "1"
+    qr = {}
+    if g.practice.module_on("appointments_checkin"):
+        qr = {a.id: (code, checkin.qr_data_uri(code)) for a in upcoming if checkin.is_today(g.practice, a)
+              for code in [checkin.checkin_code(a)]}
+    return render("space/appointments.html", upcoming=upcoming, history=list(reversed(history)) if show_all else [],
+                  missed=missed, show_all=show_all,
                   can_cancel={a.id for a in upcoming if confirmations.can_cancel_online(a)},
                   rooms={a.id: agenda.room_url(a) for a in upcoming if a.room_token}, now=utcnow(),
-                  timedelta=timedelta)
+                  timedelta=timedelta, qr=qr, map_url=cabinet.cabinet_card(g.practice).map_url,
+                  added=cabinet.added_to_calendar(current_user, [a.id for a in upcoming]))
 
 
 @bp.route("/menu")
@@ -176,9 +185,28 @@ def cancel_appointment(appointment_id: int):
 @module_required("appointments")
 def appointment_ics(appointment_id: int):
     appointment = _my_upcoming(appointment_id)
+    cabinet.remember_calendar_addition(current_user, appointment)
+    commit()
+    return _ics(appointment)
+
+
+def _ics(appointment):
     body = ics.appointment_ics(appointment, g.practice, room_url=agenda.room_url(appointment))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="rendez-vous-{appointment.id}.ics"'})
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/ajouter-a-mon-agenda")
+@patient_required
+@module_required("appointments")
+def add_to_calendar(appointment_id: int):
+    """"Ajouter à mon agenda": the .ics the first time; afterwards, seed 000's message that it
+    was already added, with a link to download it again."""
+    appointment = _my_upcoming(appointment_id)
+    if cabinet.remember_calendar_addition(current_user, appointment):
+        commit()
+        return _ics(appointment)
+    return render("space/calendar_added.html", appointment=appointment)
 
 
 @bp.route("/avis/<int:notice_id>/lu", methods=["POST"])

@@ -40,6 +40,8 @@ def test_home_and_my_appointments(auth, client, week, make_patient, db):
         assert "Aucun rendez-vous prévu" in home  # 09:20 is over too
         page = client.get("/rendez-vous").get_data(as_text=True)
         assert "Vous avez manqué 1 rendez-vous." in page
+        assert page.count('id="visit-') == 0  # the history waits for "Tout afficher" (seed 000)
+        page = client.get("/rendez-vous?tout=1").get_data(as_text=True)
         assert page.count('id="visit-') == 2
 
 
