@@ -111,3 +111,20 @@ def assert_clean(page) -> None:
     problems = page.problems
     assert not problems.csp_violations, "Content Security Policy violations:\n" + "\n".join(problems.csp_violations)
     assert not problems.errors, "JavaScript errors:\n" + "\n".join(problems.errors)
+
+
+def staff_signin(page, user, password=None) -> None:
+    """Sign a staff member in through the console's pages (password, then the authenticator
+    code) and land on the dashboard."""
+    import pyotp
+    from playwright.sync_api import expect
+
+    from tests import factories
+
+    page.goto("/console/connexion")
+    page.get_by_label("Adresse e-mail").fill(user.email)
+    page.get_by_label("Mot de passe").fill(password or factories.PASSWORD)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(user.totp_key).now())
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")

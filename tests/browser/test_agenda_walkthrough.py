@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pyotp
 import pytest
 import time_machine
 from playwright.sync_api import expect
@@ -16,7 +15,7 @@ from portal.core.audit import Actor
 from portal.core.db import commit
 from portal.core.services import add_practitioner
 from tests import factories
-from tests.browser.conftest import DESKTOP, assert_clean
+from tests.browser.conftest import staff_signin, DESKTOP, assert_clean
 
 pytestmark = pytest.mark.browser
 OPERATOR = Actor.operator()
@@ -66,13 +65,7 @@ def test_owner_sets_up_books_blocks_and_cancels_a_morning(page, shot, make_pract
                 ("2003", "PETIT", "Emma", "06 11 22 33 03", "emma@example.com")]]
 
         # 1. The owner signs in with the authenticator code and sets the agenda up.
-        page.goto("/console/connexion")
-        page.get_by_label("Adresse e-mail").fill(owner.email)
-        page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-        page.get_by_role("button", name="Continuer").click()
-        page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(owner.totp_key).now())
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+        staff_signin(page, owner)
 
         page.goto("/console/agenda/reglages")
         expect(page.get_by_role("heading", level=1)).to_have_text("Réglages de l'agenda")

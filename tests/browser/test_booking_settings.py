@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests import factories
-from tests.browser.conftest import DESKTOP, assert_clean
+from tests.browser.conftest import staff_signin, DESKTOP, assert_clean
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +16,7 @@ def test_owner_fills_booking_settings_and_whitelists_a_contact(page, shot, make_
     page.set_viewport_size(DESKTOP)
     practice = make_practice("Cabinet du Dr Martin", address="8 place Leclerc", postal_code="06000", city="Nice")
     owner = make_staff(practice, "owner", first_name="Claire", last_name="Martin", email="claire@example.com")
-    page.goto("/console/connexion")
-    page.get_by_label("Adresse e-mail").fill(owner.email)
-    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(owner.totp_key).now())
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    staff_signin(page, owner)
 
     page.get_by_role("navigation", name="Menu de la console").get_by_role("link", name="Réservation en ligne").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Réservation en ligne")

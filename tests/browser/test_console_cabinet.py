@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -14,8 +13,7 @@ from portal.core.db import commit, utcnow
 from portal.core.models import AuditEvent
 from portal.core.services import add_practitioner
 from portal.extensions import db
-from tests import factories
-from tests.browser.conftest import DESKTOP, assert_clean
+from tests.browser.conftest import staff_signin, DESKTOP, assert_clean
 from tests.browser.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -38,13 +36,7 @@ def test_owner_walks_the_cabinet_pages(page, shot, make_practice, make_staff, ma
                                       actor_type="patient", action="patient.signin"))
     commit()
 
-    page.goto("/console/connexion")
-    page.get_by_label("Adresse e-mail").fill(owner.email)
-    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(owner.totp_key).now())
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    staff_signin(page, owner)
 
     problems = {}
     page.get_by_role("link", name="Options").click()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_accessibility import violations
 from tests.browser.test_patient_flows import LEA, MOBILE, assert_fits_width, first_signin
-from tests.browser.conftest import DESKTOP, assert_clean
+from tests.browser.conftest import staff_signin, DESKTOP, assert_clean
 
 pytestmark = pytest.mark.browser
 
@@ -86,17 +86,9 @@ def test_mes_infos_gestion_and_my_data_at_phone_size(page, shot, make_practice, 
     # Staff accept it in the console
     page.context.clear_cookies()
     page.set_viewport_size(DESKTOP)
-    from tests import factories
-    import pyotp
 
     owner = make_staff(practice, "secretary", first_name="Sophie")
-    page.goto("/console/connexion")
-    page.get_by_label("Adresse e-mail").fill(owner.email)
-    page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(owner.totp_key).now())
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    staff_signin(page, owner)
     page.goto("/console/patients/")
     page.locator("#patients-requests-link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de modification")

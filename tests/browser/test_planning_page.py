@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-import pyotp
 import pytest
 import time_machine
 from playwright.sync_api import expect
@@ -13,8 +12,7 @@ from portal.agenda import planning, services
 from portal.core.audit import Actor
 from portal.core.db import commit
 from portal.core.services import add_practitioner
-from tests import factories
-from tests.browser.conftest import DESKTOP, assert_clean
+from tests.browser.conftest import staff_signin, DESKTOP, assert_clean
 from tests.browser.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -57,13 +55,7 @@ def test_the_week_planning_looks_right(page, shot, make_practice, make_staff, ma
                            color="#bb6bd9", actor=OPERATOR)
         commit()
 
-        page.goto("/console/connexion")
-        page.get_by_label("Adresse e-mail").fill(owner.email)
-        page.get_by_label("Mot de passe").fill(factories.PASSWORD)
-        page.get_by_role("button", name="Continuer").click()
-        page.get_by_label("Code de l'application d'authentification").fill(pyotp.TOTP(owner.totp_key).now())
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+        staff_signin(page, owner)
 
         page.goto(f"/console/agenda/semaine?praticien={doctor.id}&jour={MONDAY.isoformat()}")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Planning de la semaine")
