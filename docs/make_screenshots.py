@@ -102,6 +102,23 @@ class Data:
     def invitation_path(self, email: str) -> str:
         return urlsplit(re.search(r"https?://\S+", self._outbox(email, "invite")).group(0)).path
 
+    def checkin_code_today(self) -> str | None:
+        """The code of a visit of today's (what the desk's scanner reads off the patient's QR
+        code), or None when the demo has no visit today."""
+        from portal.agenda import checkin
+        from portal.agenda.models import Appointment, AppointmentStatus
+        from portal.demo.data import demo_practice
+        from portal.extensions import db
+
+        with self.app.app_context():
+            practice = demo_practice()
+            for appointment in db.session.scalars(select(Appointment).where(
+                    Appointment.practice_id == practice.id, Appointment.patient_id.is_not(None),
+                    Appointment.status != AppointmentStatus.cancelled).order_by(Appointment.starts_at)):
+                if checkin.is_today(practice, appointment):
+                    return checkin.checkin_code(appointment)
+        return None
+
     def totp_now(self, email: str) -> str:
         from portal.accounts.models import StaffUser
         from portal.extensions import db
@@ -538,6 +555,86 @@ def parent_walk(browser, base_url: str, data: Data, shot: Camera):
     expect(page.get_by_role("heading", level=1)).to_have_text("Annuler un rendez-vous")
     page.get_by_label("Motif de l'annulation").fill("Voyage scolaire ce jour-là")
     shot(page, "patient-annuler-rdv", full_page=False)
+
+    page.goto("/rendez-vous?tout=1")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes rendez-vous")
+    shot(page, "patient-mes-rdv-tout")
+
+    page.goto("/mon-cabinet")
+    form = page.locator("#contact-form")
+    form.get_by_label("Objet").fill("Appareil décollé")
+    form.get_by_label("Votre message").fill("Bonjour, une bague de l'appareil de Léa s'est décollée hier soir. "
+                                             "Faut-il avancer le prochain rendez-vous ? Merci.")
+    shot(page, "patient-mon-cabinet")
+    form.get_by_role("button", name="Envoyer").click()
+    expect(page.locator("#flash")).to_contain_text("Message envoyé au cabinet")
+
+    page.goto("/notifications")
+    reminders = page.locator("#space-reminders")
+    reminders.get_by_label("Jours avant").fill("2")
+    reminders.get_by_label("À", exact=True).fill("18:00")
+    reminders.get_by_role("button", name="Ajouter ce rappel").click()
+    expect(page.locator("#space-reminders .reminder-list")).to_contain_text("2 jours avant à 18:00")
+    shot(page, "patient-notifications", full_page=False)
+
+    page.goto("/mes-infos")
+    lea = page.locator("section[id^=info-patient-]").filter(has_text="Léa LEFEVRE")
+    lea.get_by_text("Modifier les informations de Léa").click()
+    lea.get_by_label("Adresse", exact=True).fill("8 rue des Tilleuls")
+    lea.get_by_role("button", name="Envoyer la demande").click()
+    expect(page.locator("#info-requests")).to_contain_text("En attente du cabinet")
+    shot(page, "patient-mes-infos", full_page=False)
+
+    page.goto("/gestion-patients")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gestion des patients")
+    shot(page, "patient-gestion-patients", full_page=False)
+    page.goto("/mes-donnees")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes données")
+    shot(page, "patient-mes-donnees", full_page=False)
+    context.close()
+
+
+def cabinet_walk(browser, base_url: str, data: Data, shot: Camera):
+    """The console's Cabinet pages, the patients' change request and message sent in
+    parent_walk, and the desk's check-in page with its option switched on."""
+    context, page = console_signin(browser, base_url, data)
+    page.goto("/console/cabinet")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    shot(page, "console-cabinet-informations", full_page=False)
+    page.goto("/console/cabinet/options")
+    page.get_by_label("Scan sur borne d'accueil").check()
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#flash")).to_contain_text("Options enregistrées.")
+    shot(page, "console-cabinet-options", full_page=False)
+    page.goto("/console/cabinet/praticiens")
+    shot(page, "console-cabinet-praticiens", full_page=False)
+
+    page.goto("/console/cabinet/coordonnees")
+    # The demo keeps its opening hours in a free text zone: move them to their own field; the
+    # preview follows the typing.
+    page.get_by_label("Zone 3", exact=True).fill("")
+    page.get_by_label("Horaires").fill("Lundi-vendredi 9h-18h30\nMercredi 8h30-16h30")
+    expect(page.locator("#cabinet-card")).not_to_contain_text("Horaires :")
+    expect(page.locator("#cabinet-card")).to_contain_text("Mercredi 8h30-16h30")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "console-cabinet-coordonnees", full_page=False)
+
+    page.goto("/console/statistiques")
+    shot(page, "console-statistiques", full_page=False)
+    page.goto("/console/patients/demandes")
+    expect(page.locator("main")).to_contain_text("8 rue des Tilleuls")
+    shot(page, "console-demandes", full_page=False)
+    page.goto("/console/cabinet/messages")
+    expect(page.locator("#patient-messages")).to_contain_text("Appareil décollé")
+    shot(page, "console-messages-patients", full_page=False)
+
+    page.goto("/console/agenda/accueil")
+    code = data.checkin_code_today()
+    if code:
+        page.get_by_label("Code du rendez-vous (scannez le QR code)").fill(code)
+        page.get_by_label("Code du rendez-vous (scannez le QR code)").press("Enter")
+        expect(page.locator("#checkin-arrivals li")).to_have_count(1)
+    shot(page, "console-accueil-patients", full_page=False)
     context.close()
 
 
@@ -576,6 +673,7 @@ def main() -> int:
             agenda_walk(browser, base_url, data, shot, monday)
             booking_walk(browser, base_url, data, shot)
             parent_walk(browser, base_url, data, shot)
+            cabinet_walk(browser, base_url, data, shot)
             browser.close()
         server.shutdown()
         thread.join(timeout=5)
