@@ -370,6 +370,57 @@ def _check_parity(practice_id: int, specs: list[dict], ids: dict[str, int]) -> N
 
 
 
+def add_accounts(rng: random.Random, practices: list[tuple[int, list[dict]]], share: float = 0.4) -> set[tuple[int, str]]:
+    """Portal accounts: `share` of the numbers on the files (patients' and responsibles' mobiles)
+    have signed in once and chose a password. One hash for all (argon2 at bench cost; it is never
+    verified by the benches' cases). Bulk inserted, committed. Returns the (practice id, E.164)
+    pairs that have an account. Shared by the benches."""
+    from sqlalchemy import insert
+
+    from portal.accounts.models import PatientAccount
+    from portal.accounts.passwords import hash_password
+    from portal.core.db import commit, utcnow
+    from portal.extensions import db
+
+    pw_hash = hash_password(PATIENT_PASSWORD)
+    now = utcnow()
+    with_password: set[tuple[int, str]] = set()
+    account_rows = []
+    for pid, specs in practices:
+        numbers = sorted({e164(m) for s in specs
+                          for m in [s["mobile"], *(d["mobile"] for d in s["responsibles"])] if m})
+        for phone in numbers:
+            if rng.random() < share:
+                with_password.add((pid, phone))
+                account_rows.append({"practice_id": pid, "phone": phone, "password_hash": pw_hash,
+                                     "active": True, "failed_passwords": 0, "locked_until": None,
+                                     "last_signin_at": now, "locale": "fr", "created_at": now})
+    conn = db.session.connection()
+    for i in range(0, len(account_rows), 4000):
+        conn.execute(insert(PatientAccount.__table__), account_rows[i:i + 4000])
+    commit()
+    return with_password
+
+
+def migrated_app(url: str, files_dir: str):
+    """A fresh database at `url` (tests.database.fresh_database), the bench app on it, and the
+    real Alembic migrations applied (their output shown only if they fail)."""
+    from flask_migrate import upgrade
+
+    from tests.database import fresh_database
+
+    fresh_database(url)
+    app = bench_app(url, files_dir)
+    quiet = io.StringIO()
+    with app.app_context(), contextlib.redirect_stderr(quiet):
+        try:
+            upgrade()  # the real migrations
+        except Exception:
+            sys.stderr.write(quiet.getvalue())
+            raise
+    return app
+
+
 def bench_app(url: str, files_dir: str):
     from portal import create_app
 
@@ -411,10 +462,9 @@ class DataSet:
 
 def build_data(app, n_patients: int, n_other: int, seed: int) -> DataSet:
     import pyotp
-    from sqlalchemy import func, insert, select, text
+    from sqlalchemy import func, select, text
 
     from portal.accounts.models import PatientAccount, Role
-    from portal.accounts.passwords import hash_password
     from portal.accounts.staff_admin import create_staff
     from portal.core.audit import Actor
     from portal.core.db import commit, utcnow
@@ -449,25 +499,7 @@ def build_data(app, n_patients: int, n_other: int, seed: int) -> DataSet:
         load_practice(p1.id, main_specs)
         load_practice(p2.id, other_specs)
 
-        # Portal accounts: ~40 % of the numbers on the files have signed in once and chose a
-        # password. One hash for all (argon2 at bench cost; it is never verified here).
-        pw_hash = hash_password(PATIENT_PASSWORD)
-        now = utcnow()
-        with_password: set[tuple[int, str]] = set()
-        account_rows = []
-        for pid, specs in ((p1.id, main_specs), (p2.id, other_specs)):
-            numbers = sorted({e164(m) for s in specs
-                              for m in [s["mobile"], *(d["mobile"] for d in s["responsibles"])] if m})
-            for phone in numbers:
-                if rng.random() < 0.4:
-                    with_password.add((pid, phone))
-                    account_rows.append({"practice_id": pid, "phone": phone, "password_hash": pw_hash,
-                                         "active": True, "failed_passwords": 0, "locked_until": None,
-                                         "last_signin_at": now, "locale": "fr", "created_at": now})
-        conn = db.session.connection()
-        for i in range(0, len(account_rows), 4000):
-            conn.execute(insert(PatientAccount.__table__), account_rows[i:i + 4000])
-        commit()
+        with_password = add_accounts(rng, [(p1.id, main_specs), (p2.id, other_specs)])
 
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))
