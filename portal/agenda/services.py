@@ -420,9 +420,10 @@ def get_type(*, practice_id: int, practitioner_id: int, type_id: int) -> Appoint
 def patient_appointments(*, patient) -> tuple[list[Appointment], list[Appointment], int]:
     """What a patient sees (seed 001 "MES RENDEZ-VOUS"): upcoming visits, past ones (newest
     first) and how many were missed. Cancelled visits appear in neither."""
+    # By patient only: the patient row is the practice's already, and an equality on practice_id
+    # let SQLite walk the whole practice's history through ix_appointment_practice_time.
     rows = list(db.session.scalars(select(Appointment).where(
-        Appointment.practice_id == patient.practice_id, Appointment.patient_id == patient.id,
-        Appointment.status != AppointmentStatus.cancelled).options(
+        Appointment.patient_id == patient.id, Appointment.status != AppointmentStatus.cancelled).options(
         selectinload(Appointment.appointment_type)).order_by(Appointment.starts_at)))
     now = utcnow()
     upcoming = [a for a in rows if a.starts_at > now and a.status is AppointmentStatus.booked]

@@ -70,7 +70,8 @@ def load_demo(*, extra_patients: int = 60, seed: int = 7) -> dict:
                                phone="03 80 32 01 40", email="contact@example.com", actor=actor)
     practice.info_zones = ["Chirurgiens-dentistes spécialistes ODF",
                            "Bonjour, toute l'équipe du cabinet vous souhaite la bienvenue.",
-                           "Horaires : lundi-vendredi 9h-18h30, mercredi 8h30-16h30", "", "", "", ""]
+                           "Parking gratuit devant le cabinet.", "", "", "", ""]
+    practice.opening_hours = "Lundi au vendredi 9h–18h30, mercredi 8h30–16h30"
     secrets_by_email = {}
     for email, role, first, last in STAFF:
         user = staff_admin.create_staff(practice=practice, email=email, role=role, first_name=first, last_name=last,
