@@ -109,3 +109,15 @@ def test_every_audit_action_has_a_journal_label():
         used |= set(re.findall(r'"((?:staff|patient)\.[a-z0-9_]+)" if ', text))
         used |= set(re.findall(r' else "((?:staff|patient)\.[a-z0-9_]+)"', text))
     assert used and used <= set(AUDIT_ACTION), f"no journal label for {sorted(used - set(AUDIT_ACTION))}"
+
+
+def test_the_stylesheet_closes_every_block():
+    """A lost "}" (a merge) silently moves every later rule into the block above it, such as
+    @media print: no rule may open a block while another @media is still open, and all close."""
+    depth = 0
+    for number, line in enumerate((ROOT / "static" / "css" / "app.css").read_text().splitlines(), 1):
+        if line.lstrip().startswith("@media"):
+            assert depth == 0, f"app.css:{number}: @media inside an unclosed block"
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"app.css:{number}: a '}}' closes nothing"
+    assert depth == 0, "app.css ends inside an unclosed block"
