@@ -575,6 +575,7 @@ def parent_walk(browser, base_url: str, data: Data, shot: Camera):
     reminders.get_by_label("À", exact=True).fill("18:00")
     reminders.get_by_role("button", name="Ajouter ce rappel").click()
     expect(page.locator("#space-reminders .reminder-list")).to_contain_text("2 jours avant à 18:00")
+    page.evaluate("window.scrollTo(0, 0)")  # the form sits below: show the page from its title
     shot(page, "patient-notifications", full_page=False)
 
     page.goto("/mes-infos")
