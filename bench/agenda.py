@@ -38,9 +38,7 @@ next_free_slots() and planning() for spans of 1 to 180 days. Also written to ben
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
-import io
 import math
 import os
 import random
@@ -785,26 +783,10 @@ def run_backend(backend: str, args, report_to: Path) -> None:
     from portal.extensions import db
 
     with tempfile.TemporaryDirectory(prefix="sourire-bench-agenda-") as tmp:
-        if backend == "sqlite":
-            db_dir = Path(tempfile.mkdtemp(prefix="sourire-bench-agenda-db-")) if args.keep else Path(tmp)
-            url = f"sqlite:///{db_dir / 'bench.db'}"
-        else:
-            url = args.pg_url
+        url = base.database_url(backend, args, tmp, "sourire-bench-agenda-db-")
         print(f"[{backend}] building a fresh database and loading data ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        from tests.database import fresh_database
-
-        fresh_database(url)
-        app = base.bench_app(url, str(Path(tmp) / "files"))
-        from flask_migrate import upgrade
-
-        quiet = io.StringIO()
-        with app.app_context(), contextlib.redirect_stderr(quiet):
-            try:
-                upgrade()  # the real migrations
-            except Exception:
-                sys.stderr.write(quiet.getvalue())
-                raise
+        app = base.migrated_app(url, str(Path(tmp) / "files"))
         ds = build_data(app, args)
         load_seconds = time.perf_counter() - started
         with app.app_context():

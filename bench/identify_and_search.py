@@ -402,6 +402,15 @@ def add_accounts(rng: random.Random, practices: list[tuple[int, list[dict]]], sh
     return with_password
 
 
+def database_url(backend: str, args, tmp: str, prefix: str) -> str:
+    """Where a run builds its database: a file in the run's temporary folder (or one kept after
+    the run with --keep) for SQLite, --pg-url for PostgreSQL."""
+    if backend != "sqlite":
+        return args.pg_url
+    db_dir = Path(tempfile.mkdtemp(prefix=prefix)) if getattr(args, "keep", False) else Path(tmp)
+    return f"sqlite:///{db_dir / 'bench.db'}"
+
+
 def migrated_app(url: str, files_dir: str):
     """A fresh database at `url` (tests.database.fresh_database), the bench app on it, and the
     real Alembic migrations applied (their output shown only if they fail)."""
@@ -818,26 +827,10 @@ def run_backend(backend: str, args, report_to: Path) -> None:
     from portal.extensions import db
 
     with tempfile.TemporaryDirectory(prefix="sourire-bench-") as tmp:
-        if backend == "sqlite":
-            db_dir = Path(tempfile.mkdtemp(prefix="sourire-bench-db-")) if args.keep else Path(tmp)
-            url = f"sqlite:///{db_dir / 'bench.db'}"
-        else:
-            url = args.pg_url
+        url = database_url(backend, args, tmp, "sourire-bench-db-")
         print(f"[{backend}] building a fresh database and loading data ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        from tests.database import fresh_database
-
-        fresh_database(url)
-        app = bench_app(url, str(Path(tmp) / "files"))
-        from flask_migrate import upgrade
-
-        quiet = io.StringIO()
-        with app.app_context(), contextlib.redirect_stderr(quiet):
-            try:
-                upgrade()  # the real migrations
-            except Exception:
-                sys.stderr.write(quiet.getvalue())
-                raise
+        app = migrated_app(url, str(Path(tmp) / "files"))
         ds = build_data(app, args.patients, args.second_practice, args.seed)
         load_seconds = time.perf_counter() - started
         with app.app_context():

@@ -570,7 +570,7 @@ def run_backend(backend: str, args, report_to: Path) -> None:
     from portal.extensions import db
 
     with tempfile.TemporaryDirectory(prefix="sourire-bench-space-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}" if backend == "sqlite" else args.pg_url
+        url = base.database_url(backend, args, tmp, "sourire-bench-space-db-")
         print(f"[{backend}] building a fresh database and loading data ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
         app = base.migrated_app(url, str(Path(tmp) / "files"))
