@@ -46,12 +46,23 @@ def practice_by_slug(slug: str) -> Practice:
     return practice
 
 
-def map_link(practice: Practice, settings: BookingSettings) -> str:
-    """The practice's map: the address set by staff, else an OpenStreetMap search of its address."""
+def map_link(practice: Practice, settings: BookingSettings, user_agent: str = "") -> str:
+    """The practice's map: the address set by staff, else a search of its address. Given the
+    phone's user agent, the link opens the phone's own maps app (Apple Maps on iOS, the chosen
+    app through a `geo:` URI on Android); elsewhere an OpenStreetMap search."""
     if settings.map_url:
         return settings.map_url
     address = " ".join(p for p in (practice.address, practice.postal_code, practice.city) if p)
-    return f"https://www.openstreetmap.org/search?query={quote_plus(address)}" if address else ""
+    if not address:
+        return ""
+    if IOS_RE.search(user_agent):
+        return f"https://maps.apple.com/?q={quote_plus(address)}"
+    if "Android" in user_agent:
+        return f"geo:0,0?q={quote_plus(address)}"
+    return f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
+
+
+IOS_RE = re.compile(r"iPhone|iPad|iPod")
 
 
 # -- who may book ---------------------------------------------------------------------------

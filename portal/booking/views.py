@@ -67,7 +67,7 @@ def _page(practice, status=200):
         substitutes = {day: r.substitute.display_name for day, _slots in days for r in covers if r.covers(day)}
         first = start
     return render("booking/page.html", fragment="booking/_slots.html", target="booking-slots", status=status,
-                  practice=practice, settings=settings, map_link=services.map_link(practice, settings),
+                  practice=practice, settings=settings, map_link=services.map_link(practice, settings, request.user_agent.string),
                   team=team, photos=services.with_photo(practice.id), practitioner=practitioner, kinds=kinds, kind=kind, days=days, window=window,
                   first=first, newcomer=newcomer, substitutes=substitutes, timedelta=timedelta)
 

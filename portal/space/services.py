@@ -64,7 +64,7 @@ def _access_text(settings) -> str:
     return f"{text}\n{notes}".strip() if notes else text
 
 
-def cabinet_card(practice: Practice, **overrides) -> CabinetCard:
+def cabinet_card(practice: Practice, user_agent: str = "", **overrides) -> CabinetCard:
     """The Mon cabinet card of `practice`. `overrides` (the Coordonnées form's values, not yet
     saved) build the console's live preview from the same code as the patient page."""
     values = {name: getattr(practice, name) for name in
@@ -77,7 +77,7 @@ def cabinet_card(practice: Practice, **overrides) -> CabinetCard:
     # The map search uses the card's address, so the preview's link follows what is typed.
     shown = SimpleNamespace(address=values["address"], postal_code=values["postal_code"], city=values["city"])
     return CabinetCard(
-        name=practice.name, address_lines=lines, map_url=map_link(shown, settings) if lines else "",
+        name=practice.name, address_lines=lines, map_url=map_link(shown, settings, user_agent) if lines else "",
         email=values["email"].strip(),
         phones=[p for p in (_phone(values["phone"]), _phone(values["phone_secondary"])) if p],
         hours=values["opening_hours"].strip(), transport=settings.transport.strip(), access=_access_text(settings),

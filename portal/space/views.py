@@ -54,7 +54,7 @@ def appointments():
                   missed=missed, show_all=show_all,
                   can_cancel={a.id for a in upcoming if confirmations.can_cancel_online(a)},
                   rooms={a.id: agenda.room_url(a) for a in upcoming if a.room_token}, now=utcnow(),
-                  timedelta=timedelta, qr=qr, map_url=cabinet.cabinet_card(g.practice).map_url,
+                  timedelta=timedelta, qr=qr, map_url=cabinet.cabinet_card(g.practice, request.user_agent.string).map_url,
                   added=cabinet.added_to_calendar(current_user, [a.id for a in upcoming]))
 
 

@@ -1,7 +1,7 @@
 """Mon cabinet in the patient space: the practice's card and the contact form (seed 001)."""
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -23,7 +23,7 @@ def _sender_key() -> str:
 
 
 def _page(form, status=200):
-    return render("space/cabinet.html", status=status, card=services.cabinet_card(g.practice), form=form)
+    return render("space/cabinet.html", status=status, card=services.cabinet_card(g.practice, request.user_agent.string), form=form)
 
 
 @bp.route("/mon-cabinet")

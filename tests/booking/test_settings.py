@@ -67,6 +67,22 @@ def test_map_link_helper(make_practice, db):
     assert services.map_link(practice, settings) == "https://osm.org/go/x"
 
 
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Version/18.1 Mobile/15E148 Safari/604.1"
+ANDROID = "Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36"
+
+
+def test_map_link_opens_the_phones_own_maps(make_practice, db):
+    practice = make_practice(address="3 rue Aristide Bergès", postal_code="21800", city="Sennecey")
+    settings = services.settings_for(practice.id)
+    query = "3+rue+Aristide+Berg%C3%A8s+21800+Sennecey"
+    assert services.map_link(practice, settings, IPHONE) == f"https://maps.apple.com/?q={query}"
+    assert services.map_link(practice, settings, ANDROID) == f"geo:0,0?q={query}"
+    assert services.map_link(practice, settings, "Mozilla/5.0 (X11; Linux x86_64)") == (
+        f"https://www.openstreetmap.org/search?query={query}")
+    settings.map_url = "https://osm.org/go/x"  # the practice's own link wins everywhere
+    assert services.map_link(practice, settings, ANDROID) == "https://osm.org/go/x"
+
+
 def _jpeg(size=(800, 600), orientation=None, fmt="JPEG") -> bytes:
     image = Image.new("RGB", size, (200, 30, 30))
     out = io.BytesIO()

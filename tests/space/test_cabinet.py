@@ -39,6 +39,9 @@ def test_mon_cabinet_shows_the_card_with_links(auth, client, make_practice, make
     assert 'href="mailto:contact@example.com"' in page
     assert "openstreetmap.org/search?query=3+rue+Aristide" in page
     assert "Lundi-vendredi 9h-18h30" in page and "Bienvenue au cabinet" in page and "Parking gratuit" in page
+    # On a phone, the address opens the phone's maps app (no new tab for a geo: URI).
+    android = text(client.get("/mon-cabinet", headers={"User-Agent": "Mozilla/5.0 (Linux; Android 15) Mobile"}))
+    assert 'href="geo:0,0?q=3+rue+Aristide' in android and 'target="_blank" rel="noopener" class="cabinet-link"' not in android
 
 
 def test_contact_form_reaches_the_console_and_the_practice_email(app, auth, client, make_practice, make_patient,
