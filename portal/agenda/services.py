@@ -432,6 +432,20 @@ def patient_appointments(*, patient) -> tuple[list[Appointment], list[Appointmen
     return upcoming, history, missed
 
 
+def next_visits(patient_ids: list[int]) -> dict[int, Appointment]:
+    """Each patient's next booked visit, in one query (the patient home's family overview)."""
+    if not patient_ids:
+        return {}
+    rows = db.session.scalars(select(Appointment).where(
+        Appointment.patient_id.in_(patient_ids), Appointment.status == AppointmentStatus.booked,
+        Appointment.starts_at > utcnow()).options(selectinload(Appointment.appointment_type)).order_by(
+        Appointment.starts_at))
+    first: dict[int, Appointment] = {}
+    for a in rows:
+        first.setdefault(a.patient_id, a)
+    return first
+
+
 def cancellation_text(practice, appointment: Appointment, message: str) -> str:
     """The words a patient receives for one cancelled visit."""
     return _("%(practice)s : votre rendez-vous du %(when)s est annulé. %(message)s",

@@ -18,7 +18,7 @@ from portal.booking import confirmations
 from portal.booking.forms import CancelForm
 from portal.notify import reminder_rules, services as notify
 from portal.notify.forms import ReminderRuleForm
-from portal.core.auth import module_open, module_required, patient_required
+from portal.core.auth import is_minor, module_open, module_required, patient_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
 from portal.core.web import (current_actor, done, form_errors_from, invalid, refused, render, safe_next,
@@ -34,7 +34,13 @@ def home():
     upcoming = []
     if module_open("appointments"):
         upcoming, _history, _missed = agenda.patient_appointments(patient=g.patient)
+    # The other children's next visits, so a parent sees the whole family at a glance; a minor's
+    # only where the practice opens appointments to minors.
+    others = [p for p in g.patients if p.id != g.patient.id
+              and g.practice.module_for("appointments", minor=is_minor(p, g.practice))]
+    family = agenda.next_visits([p.id for p in others])
     return render("space/home.html", next_visit=upcoming[0] if upcoming else None,
+                  family=[(p, family.get(p.id)) for p in others],
                   notices=notify.unread_notices(patient_ids=[g.patient.id]), confirm=ConfirmForm())
 
 

@@ -80,3 +80,29 @@ def test_staff_see_a_patients_visits_and_no_shows(auth, client, week, make_staff
         page = client.get(f"/console/patients/{week.patient.id}?rubrique=rendez-vous").get_data(as_text=True)
         assert "1 rendez-vous manqué." in page and page.count('id="appointment-') == 2
         assert "À venir" in page and "Absence injustifiée" in page
+
+
+def test_the_home_shows_each_childs_next_visit(auth, client, week, make_patient, db):
+    from datetime import date
+
+    lea = make_patient(week.practice, parent_mobile=PHONE, first_name="Léa", birth_date=date(2012, 5, 14))
+    hugo = make_patient(week.practice, parent_mobile=PHONE, first_name="Hugo", birth_date=date(2015, 2, 3))
+    zoe = make_patient(week.practice, parent_mobile=PHONE, first_name="Zoé", birth_date=date(2016, 8, 1))
+    slots = slots_on(week)
+    with time_machine.travel(slots[0].starts_at - timedelta(days=3)):
+        for who, slot in ((lea, slots[0]), (hugo, slots[2]), (hugo, slots[4])):
+            services.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
+                                      appointment_type_id=week.type.id, patient_id=who.id,
+                                      starts_at=slot.starts_at, actor=OPERATOR)
+        commit()
+        auth.patient_first_signin(lea, PHONE)
+        home = client.get("/").get_data(as_text=True)
+        family = home[home.index('id="family-visits"'):]
+        assert f'id="family-visit-{hugo.id}"' in family and f'id="family-visit-{zoe.id}"' in family
+        assert f'id="family-visit-{lea.id}"' not in family  # Léa's own visit is the tile above
+        hugo_row = family[family.index(f'id="family-visit-{hugo.id}"'):family.index(f'id="family-visit-{zoe.id}"')]
+        assert "09:40" in hugo_row and "10:20" not in hugo_row  # the next one only
+        assert "aucun rendez-vous prévu" in family[family.index(f'id="family-visit-{zoe.id}"'):]
+        week.practice.options = {"appointments": False}  # the module off: no visits anywhere
+        commit()
+        assert 'id="family-visits"' not in client.get("/").get_data(as_text=True)
