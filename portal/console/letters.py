@@ -12,6 +12,7 @@ from portal.console.invitations import batch_patients, render_for
 from portal.console.models import InvitationBatch, InvitationTemplate
 from portal.core import audit
 from portal.core.audit import Actor
+from portal.core.errors import NotFound
 from portal.core.models import Practice
 from portal.extensions import db
 
@@ -45,12 +46,25 @@ def letters_pdf(practice: Practice, template: InvitationTemplate, patients) -> t
     return document.write_pdf(), len(document.pages)
 
 
-def batch_pdf(batch: InvitationBatch, *, actor: Actor) -> tuple[bytes, int]:
-    """The letters of a letter batch, as sent: its text, its patients still on file. Audited as
-    `invitation.letters_downloaded` (names and addresses leave the building on paper)."""
+PART = 200  # letters per PDF: about 20 s of rendering here, and a print job a printer takes whole
+
+
+def batch_parts(batch: InvitationBatch) -> int:
+    """How many PDFs a letter batch is printed as (`PART` letters each)."""
+    return max(1, -(-len(batch.patient_ids) // PART))
+
+
+def batch_pdf(batch: InvitationBatch, *, actor: Actor, part: int = 1) -> tuple[bytes, int]:
+    """One part of a letter batch's letters, as sent: its text, its patients still on file, in
+    file order. `NotFound` past the last part. Audited as `invitation.letters_downloaded`
+    (names and addresses leave the building on paper)."""
+    if not 1 <= part <= batch_parts(batch):
+        raise NotFound()
     practice = db.session.get(Practice, batch.practice_id)
     text = InvitationTemplate(channel=batch.channel, subject=batch.subject, body=batch.body)
-    pdf, pages = letters_pdf(practice, text, batch_patients(batch))
+    ids = sorted(batch.patient_ids)[(part - 1) * PART:part * PART]
+    patients = batch_patients(batch, after_id=ids[0] - 1, limit=len(ids)) if ids else []
+    pdf, pages = letters_pdf(practice, text, patients)
     audit.record("invitation.letters_downloaded", actor=actor, practice_id=practice.id, target=batch,
-                 details={"pages": pages})
+                 details={"part": part, "pages": pages})
     return pdf, pages

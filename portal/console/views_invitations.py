@@ -16,7 +16,7 @@ from portal.console.models import InvitationChannel, InvitationTemplate
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError, Invalid
-from portal.core.web import current_actor, done, form_errors_from, not_done, refused, render
+from portal.core.web import current_actor, done, form_errors_from, id_arg, not_done, refused, render
 from portal.extensions import db
 from portal.patients.services import find_one_patient, get_patient
 
@@ -168,7 +168,8 @@ def _int(raw) -> int:
 @staff_required()
 def invitation_batch(batch_id: int):
     batch = inv.get_batch(practice_id=g.practice.id, batch_id=batch_id)
-    return render("console/invitation_batch.html", batch=batch, channel_label=inv.CHANNEL_LABEL)
+    return render("console/invitation_batch.html", batch=batch, channel_label=inv.CHANNEL_LABEL,
+                  parts=letters.batch_parts(batch), per_part=letters.PART)
 
 
 @bp.route("/invitations/envois/<int:batch_id>/courriers.pdf")
@@ -177,9 +178,10 @@ def invitation_letters(batch_id: int):
     batch = inv.get_batch(practice_id=g.practice.id, batch_id=batch_id)
     if batch.channel is not InvitationChannel.letter:
         return refused(_("Cet envoi n'est pas un courrier."), "console.invitation_batch", batch_id=batch.id)
-    pdf, _pages = letters.batch_pdf(batch, actor=current_actor())
+    part = id_arg("partie") or 1
+    pdf, _pages = letters.batch_pdf(batch, actor=current_actor(), part=part)
     commit()
-    return _pdf(pdf, f"invitations-{batch.id}.pdf")
+    return _pdf(pdf, f"invitations-{batch.id}-{part}.pdf")
 
 
 def _pdf(data: bytes, name: str):

@@ -346,3 +346,21 @@ def test_other_practices_templates_sends_and_patients_answer_404(owner_client, m
                 f"/console/invitations/modeles/{foreign.id}/apercu.pdf", f"/console/invitations/envois/{batch.id}",
                 f"/console/invitations/envois/{batch.id}/courriers.pdf", f"/console/invitations/patient/{kid.id}"):
         assert client.get(url).status_code == 404, url
+
+
+def test_a_large_letter_batch_is_printed_in_parts(owner_client, make_patient, monkeypatch):
+    practice, _owner, client = owner_client
+    monkeypatch.setattr(letters, "PART", 2)
+    kids = [make_patient(practice, first_name=f"Kid{n}", address=f"{n} rue Longue", postal_code="21000",
+                         city="Dijon") for n in range(5)]
+    letter = _template(practice, channel="letter", body="Pour @PPREN")
+    plan = inv.plan_send(practice, letter, inv.not_signed_in(practice))
+    batch, _ = inv.send(practice=practice, plan=plan, token="big", mass=True, staff=None, actor=OP)
+    commit()
+    links = [a.get("href") for a in _all(_by_id(_doc(client.get(f"/console/invitations/envois/{batch.id}")),
+                                                "invitation-letters-parts"), "a")]
+    assert len(links) == 3
+    pages = [_pdf_pages(client.get(link).data) for link in links]
+    assert pages == [2, 2, 1]
+    assert client.get(f"/console/invitations/envois/{batch.id}/courriers.pdf?partie=4").status_code == 404
+    assert len(kids) == sum(pages)
