@@ -89,8 +89,8 @@ def _minor(patient: Patient, practice: Practice) -> bool:
 def recipient_of(patient: Patient, practice: Practice) -> Recipient:
     """The addressee: for a minor, the first responsible on file (parent 1, parent 2, then the
     financial responsible) with their own mobile and e-mail, else the file's; for an adult, the
-    patient. A responsible without an address of their own gets the patient's (the child lives
-    there); an address typed as one text is split into lines and its "75011 Paris" line."""
+    patient. A responsible's address, typed as one text, is used when it is whole (lines, then a
+    "75011 Paris" line); otherwise the patient's, where the child lives."""
     own_mobile, own_email = patient_contact(patient)
     person = None
     if _minor(patient, practice):
@@ -98,15 +98,11 @@ def recipient_of(patient: Patient, practice: Practice) -> Recipient:
     if person is None:
         return Recipient(patient.civility, patient.last_name, patient.first_name, *_lines(patient.address),
                          patient.postal_code, patient.city, own_mobile, own_email)
-    if person.address.strip():
-        lines = [x.strip() for x in re.split(r"[\n,]", person.address) if x.strip()]
-        postal = POSTAL_LINE.match(lines[-1]) if lines else None
-        if postal:
-            lines.pop()
-        address1, address2 = (lines + ["", ""])[0], " ".join(lines[1:])
-        postal_code, city = (postal.group(1), postal.group(2)) if postal else ("", "")
-    else:
-        (address1, address2), postal_code, city = _lines(patient.address), patient.postal_code, patient.city
+    (address1, address2), postal_code, city = _lines(patient.address), patient.postal_code, patient.city
+    lines = [x.strip() for x in re.split(r"[\n,]", person.address) if x.strip()]
+    postal = POSTAL_LINE.match(lines[-1]) if lines else None
+    if postal and len(lines) > 1:  # a whole address of their own: "9 avenue Foch, 75016 Paris"
+        address1, address2, postal_code, city = lines[0], " ".join(lines[1:-1]), postal.group(1), postal.group(2)
     return Recipient(person.civility, person.last_name or patient.last_name, person.first_name, address1, address2,
                      postal_code, city, person.mobile or own_mobile, person.email or own_email)
 

@@ -37,9 +37,10 @@ def _editor(form, template=None, status=200):
     shown = InvitationTemplate(channel=InvitationChannel(form.channel.data or "letter"), subject=form.subject.data or "",
                                body=form.body.data or "")
     patient, query, error = _preview_patient()
+    preview = inv.render_for(g.practice, shown, patient)
     return render("console/invitation_edit.html", status=status, form=form, template=template, fields=inv.MERGE_FIELDS,
-                  preview=inv.render_for(g.practice, shown, patient), channel=shown.channel, patient_query=query,
-                  patient_error=error, confirm=ConfirmForm())
+                  preview=preview, channel=shown.channel, patient_query=query, patient_error=error,
+                  skipped=inv.SKIP_REASON.get(inv.skip_reason(shown.channel, preview.recipient)), confirm=ConfirmForm())
 
 
 @bp.route("/invitations")
