@@ -646,7 +646,7 @@ def invitations_walk(browser, base_url: str, data: Data, shot: Camera):
     page.get_by_role("navigation", name="Menu de la console").get_by_role("link", name="Invitations").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Invitations")
     shot(page, "console-invitations", full_page=False)
-    page.get_by_role("link", name="Courrier d'invitation").click()
+    page.get_by_role("link", name="Courrier d'invitation", exact=True).click()
     # The sample patient: the demo's files carry a town but no street, so their letters are skipped.
     expect(page.locator("#invitation-preview")).to_contain_text("12 rue des Lilas")
     page.locator("#invitation-preview-title").scroll_into_view_if_needed()

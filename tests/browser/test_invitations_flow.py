@@ -30,7 +30,7 @@ def test_owner_edits_previews_and_sends_invitations(page, shot, make_practice, m
     page.get_by_role("link", name="Invitations").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Invitations")
     problems["index"] = violations(page)
-    page.get_by_role("link", name="SMS d'invitation").click()
+    page.get_by_role("link", name="SMS d'invitation", exact=True).click()
 
     body = page.get_by_label("Texte")
     body.fill("@CABINET : le dossier de @PPREN est en ligne sur @URL (cabinet @CODE). @SECRET")
