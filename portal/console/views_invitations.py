@@ -109,7 +109,7 @@ def invitation_mass(template_id: int):
     plan = inv.plan_send(g.practice, template, inv.not_signed_in(g.practice))
     form = InvitationSendForm()
     if request.method == "GET" or not form.validate_on_submit() or form.previewed.data != plan.stamp:
-        changed = form.is_submitted() and request.method == "POST"
+        changed = request.method == "POST"
         if changed:
             form.form_errors.append(_("La liste des destinataires ou le modèle a changé depuis l'aperçu : vérifiez ce "
                                       "nouvel aperçu, puis confirmez."))
@@ -141,7 +141,7 @@ def invite_patient(patient_id: int):
     templates = inv.default_templates(g.practice)
     form = InvitationSendForm()
     if request.method == "POST" and form.validate_on_submit():
-        template = inv.get_template(practice_id=g.practice.id, template_id=_int(form.template_id.data))
+        template = inv.get_template(practice_id=g.practice.id, template_id=id_arg("template_id") or 0)
         try:
             plan = inv.plan_for_patient(g.practice, template, patient)
             batch, created = inv.send(practice=g.practice, plan=plan, token=form.token.data or secrets.token_urlsafe(24),
@@ -159,10 +159,6 @@ def invite_patient(patient_id: int):
         choices.append((template, rendered, inv.skip_reason(template.channel, rendered.recipient)))
     return render("console/invitation_patient.html", status=422 if request.method == "POST" else 200, patient=patient,
                   choices=choices, token=secrets.token_urlsafe(24), reasons=inv.SKIP_REASON, form=form)
-
-
-def _int(raw) -> int:
-    return int(raw) if str(raw or "").isdigit() and len(str(raw)) < 10 else 0
 
 
 @bp.route("/invitations/envois/<int:batch_id>")
