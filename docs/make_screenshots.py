@@ -639,6 +639,26 @@ def cabinet_walk(browser, base_url: str, data: Data, shot: Camera):
     context.close()
 
 
+def invitations_walk(browser, base_url: str, data: Data, shot: Camera):
+    """Invitations: the templates, the letter previewed for the sample patient, and the preview of an SMS to
+    everyone not signed in yet (not confirmed: the demo sends nothing)."""
+    context, page = console_signin(browser, base_url, data)
+    page.get_by_role("navigation", name="Menu de la console").get_by_role("link", name="Invitations").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invitations")
+    shot(page, "console-invitations", full_page=False)
+    page.get_by_role("link", name="Courrier d'invitation", exact=True).click()
+    # The sample patient: the demo's files carry a town but no street, so their letters are skipped.
+    expect(page.locator("#invitation-preview")).to_contain_text("12 rue des Lilas")
+    page.locator("#invitation-preview-title").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -24)")
+    shot(page, "console-invitation-modele", full_page=False)
+    page.goto("/console/invitations")
+    page.locator("tr", has_text="SMS d'invitation").get_by_role("link", name="Envoyer à tous les patients non connectés").click()
+    expect(page.locator("#invitation-recipient-count")).to_be_visible()
+    shot(page, "console-invitation-envoi", full_page=False)
+    context.close()
+
+
 def main() -> int:
     if not os.path.exists(CHROMIUM):
         print(f"{CHROMIUM} is absent: apt install chromium chromium-l10n", file=sys.stderr)
@@ -675,6 +695,7 @@ def main() -> int:
             booking_walk(browser, base_url, data, shot)
             parent_walk(browser, base_url, data, shot)
             cabinet_walk(browser, base_url, data, shot)
+            invitations_walk(browser, base_url, data, shot)
             browser.close()
         server.shutdown()
         thread.join(timeout=5)

@@ -62,7 +62,8 @@ def _register_blueprints(app: Flask) -> None:
                                views_desk, views_planning, views_settings, views_setup, views_waiting)
     from portal.agenda.views_offers import bp as offers_bp
     from portal.booking import bp as booking_bp, views as booking_views, views_settings as booking_settings_views  # noqa: F401,E501
-    from portal.console import bp as console_bp, views as console_views, views_cabinet, views_coordinates  # noqa: F401
+    from portal.console import (bp as console_bp, views as console_views, views_cabinet,  # noqa: F401
+                                views_coordinates, views_invitations)
     from portal.core.views import bp as core_bp
     from portal.notify import bp as notify_bp, views as notify_views  # noqa: F401
     from portal.patients import bp as patients_bp, views as patients_views, views_requests  # noqa: F401

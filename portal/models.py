@@ -10,3 +10,4 @@ from portal.core.models import AuditEvent, Location, Practice, Practitioner  # n
 from portal.notify.models import OutboxMessage, PatientNotice  # noqa: F401
 from portal.patients.models import Patient, Responsible  # noqa: F401
 from portal.space.models import CalendarAddition, PracticeMessage  # noqa: F401
+from portal.console.models import InvitationBatch, InvitationTemplate  # noqa: F401

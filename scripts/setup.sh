@@ -20,6 +20,8 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   apt_install python3-venv
 fi
+# WeasyPrint (invitation letters as PDF) draws text with Pango and HarfBuzz.
+apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi

@@ -31,6 +31,7 @@ from portal.agenda.models import (Appointment, AppointmentType, CalendarEvent, E
 from portal.agenda.waiting import add_to_waiting_list
 from portal.booking import setup as booking
 from portal.booking.models import BookingBan, BookingSettings, KnownContact, VisitReason
+from portal.console.models import InvitationBatch, InvitationTemplate
 from portal.core.audit import Actor
 from portal.core.db import commit, utcnow
 from portal.core.models import Practitioner
@@ -137,6 +138,7 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
         db.session.get(PatientAccount, acc).reminders_customised = True
         t.rules.append(rule.id)
     _add_change_requests(t)  # issue 4, slice d
+    _add_invitations(t)
     commit()
     t.notices = [n.id for n in db.session.scalars(select(PatientNotice).where(PatientNotice.practice_id == practice.id)
                                                   .order_by(PatientNotice.id))]
@@ -162,6 +164,22 @@ def _add_change_requests(t: Tenant) -> None:
         t.requests.append(request_details_change(db.session.get(Account, acc), values=values, patient=kid,
                                                  actor=Actor.operator()).id)
         t.markers.append(f"Renamed{tag}{i}")
+
+
+def _add_invitations(t: Tenant) -> None:
+    """Console Invitations: a template and a letter sent with it, under names no one else may see."""
+    from portal.console import invitations
+
+    tag = t.practice.name[-1]
+    kid = t.families[0][1][0]
+    kid.address, kid.postal_code, kid.city = f"Rue {tag}", "21000", "Dijon"
+    template = invitations.save_template(practice=t.practice, template=None, name=f"Gabarit{tag}", channel="letter",
+                                         subject="", body=f"Texte gabarit {tag} @PNOM", actor=Actor.operator())
+    plan = invitations.plan_for_patient(t.practice, template, kid)
+    batch, _created = invitations.send(practice=t.practice, plan=plan, token=f"tenancy-{tag}", mass=False, staff=None,
+                                       actor=Actor.operator())
+    t.setup.update(template_id=template.id, batch_id=batch.id)
+    t.markers += [f"Gabarit{tag}", f"Texte gabarit {tag}"]
 
 
 def snapshot(t: Tenant, db) -> dict:
@@ -208,6 +226,10 @@ def snapshot(t: Tenant, db) -> dict:
             [(x.mode, x.video_base_url) for x in db.session.scalars(
                 select(BookingSettings).where(BookingSettings.practice_id == t.practice.id))],
         ],
+        "invitations": [sorted((x.id, x.name, x.body) for x in db.session.scalars(
+            select(InvitationTemplate).where(InvitationTemplate.practice_id == t.practice.id))),
+            sorted((x.id, x.recipients) for x in db.session.scalars(
+                select(InvitationBatch).where(InvitationBatch.practice_id == t.practice.id)))],
         "change_requests": [(x.id, x.state) for x in db.session.scalars(
             select(ChangeRequest).where(ChangeRequest.practice_id == t.practice.id).order_by(ChangeRequest.id))],
         "patient_messages": [(m.id, m.read_at) for m in db.session.scalars(

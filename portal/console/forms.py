@@ -1,9 +1,10 @@
-"""Forms of the console's Cabinet pages: the module options and the statistics period."""
+"""Forms of the console's pages: the module options, the statistics period, invitation templates."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 # Seed 000 "Options": each module with its description and its own sub-switches, in the seed's order.
@@ -54,3 +55,22 @@ class PeriodForm(FlaskForm):
 
     start = DateField(_l("Du"), validators=[InputRequired(_l("Saisissez une date de début valide."))])
     end = DateField(_l("Au"), validators=[InputRequired(_l("Saisissez une date de fin valide."))])
+
+
+class InvitationTemplateForm(FlaskForm):
+    """An invitation template; the service checks the merge fields (an unknown @FIELD is named)."""
+
+    name = StringField(_l("Nom du modèle"))
+    channel = SelectField(_l("Envoi par"), choices=[SelectChoice("letter", _l("Courrier (PDF à imprimer)")),
+                                                    SelectChoice("email", _l("E-mail")), SelectChoice("sms", _l("SMS"))])
+    subject = StringField(_l("Objet de l'e-mail"))
+    body = TextAreaField(_l("Texte"), render_kw={"rows": 16})
+
+
+class InvitationSendForm(FlaskForm):
+    """Confirming a send: the template, the token drawn when it was shown (a second click finds
+    the send already made) and, for a mass send, the stamp of what the preview showed."""
+
+    template_id = HiddenField()
+    token = HiddenField()
+    previewed = HiddenField()

@@ -93,6 +93,10 @@ AUDIT_ACTION = {
     "booking.reason_added": _l("Motif de visite ajouté"),
     "booking.reason_removed": _l("Motif de visite retiré"),
     "booking.reasons_reordered": _l("Ordre des motifs de visite modifié"),
+    "invitation.letters_downloaded": _l("Courriers d'invitation téléchargés (PDF)"),
+    "invitation.sent": _l("Invitations à l'espace patient envoyées"),
+    "invitation.template_deleted": _l("Modèle d'invitation supprimé"),
+    "invitation.template_saved": _l("Modèle d'invitation enregistré"),
     "practice.created": _l("Cabinet créé"),
     "practice.options_changed": _l("Options du cabinet modifiées"),
     "practitioner.active_changed": _l("Praticien rendu actif ou inactif"),
@@ -132,7 +136,8 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "KnownContact": _l("Patient connu"), "BookingBan": _l("Interdiction de réserver"),
                "VisitReason": _l("Motif de visite"), "ExtraRange": _l("Plage extra"),
                "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"),
-               "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient")}
+               "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient"),
+               "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations")}
 
 
 # Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.
