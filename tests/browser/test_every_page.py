@@ -141,8 +141,10 @@ class Site:
     invite_token: str = ""
     cancel_token: str = ""
     offer_token: str = ""
-    staff: dict = field(default_factory=dict)  # role → StaffUser
-    totp: dict = field(default_factory=dict)
+    staff: dict = field(default_factory=dict)  # role → StaffUser; "new": one not enrolled yet
+    practice: object = None
+    lea: object = None
+    visit: object = None
     pages: dict = field(default_factory=dict)  # role → Playwright page
     found: dict = field(default_factory=dict)  # flow-step endpoint → problems
 
@@ -200,6 +202,9 @@ def _new_page(browser, live_server, size):
     context.set_default_timeout(8000)
     page = context.new_page()
     page.errors = []
+    page.statuses = {}  # URL → status of its last document or htmx answer, for the flows' pages
+    page.on("response", lambda r: r.request.resource_type in ("document", "xhr", "fetch")
+            and page.statuses.__setitem__(r.url, r.status))
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     page.on("console", lambda msg: re.search("content security policy", msg.text, re.I)
             and page.errors.append(f"CSP: {msg.text}"))
@@ -210,7 +215,7 @@ def _new_page(browser, live_server, size):
 
 def _step(site, page, app, endpoint):
     page.set_viewport_size(DESKTOP if urlsplit(page.url).path.startswith("/console") else PHONE)
-    site.found[endpoint] = problems_of(page, app, endpoint, status=None)
+    site.found[endpoint] = problems_of(page, app, endpoint, status=page.statuses.get(page.url, 0))
 
 
 def _patient_first_signin(site, page, app):
@@ -299,6 +304,9 @@ def _patient_pick(site, page, app):
     matches.first.check()
     expect(page.locator("#agenda-patient-pick legend")).to_have_text("Patient choisi, ou un membre de sa famille")
     problems += problems_of(page, app, "agenda.waiting_list", status=None)
+    answers = [status for url, status in page.statuses.items() if urlsplit(url).path == "/console/agenda/patients"]
+    problems += [f"the fragment answered {status}" for status in answers if status != 200] or \
+        ([] if answers else ["the fragment was never asked for"])
     site.found["agenda.patient_pick"] = problems
 
 
@@ -325,16 +333,14 @@ def db(app):
 
 def _build(app) -> Site:
     from portal.accounts import staff_admin
-    from portal.accounts.models import PatientAccount, Role, StaffUser
+    from portal.accounts.models import Role, StaffUser
     from portal.agenda import planning, services as agenda, setup, waiting
     from portal.agenda.models import Schedule
     from portal.booking import confirmations
     from portal.core.audit import Actor
     from portal.core.db import commit
     from portal.demo import data as demo
-    from portal.patients import requests
     from portal.patients.models import Patient
-    from portal.space import services as space
 
     assert demo.DEMO_PASSWORD == STAFF_PASSWORD
     op = Actor.operator()
@@ -368,7 +374,8 @@ def _build(app) -> Site:
     visit = book(lea, site.day, 10)
     site.appointment_id = visit.id
     book(hugo, site.day, 10, 40)
-    book(lea, today, 23, 30)  # today's, for the check-in QR code (late: still upcoming)
+    if datetime.now(zone).hour < 23:  # today's, for the check-in QR code (late: still upcoming)
+        book(lea, today, 23, 30)
     freed = book(hugo, site.day + timedelta(days=1), 11)
     waiting.add_to_waiting_list(practice=practice, practitioner_id=owner_doc.id, appointment_type_id=control.id,
                                 patient=lea, actor=op, wishes="Plutôt le mercredi")
@@ -393,17 +400,22 @@ def _build(app) -> Site:
     staff_admin.request_password_reset(staff[Role.practitioner].email, actor=op)
     site.reset_token = _secret_in_last(factories.outbox(staff[Role.practitioner].email), "/console/mot-de-passe/")
     commit()
-    site.newbie = factories.make_staff(practice, "practitioner", enrolled=False, first_name="Inès")
-    site.practice_id, site.visit, site.lea = practice.id, visit, lea
-    site._post_signin = lambda: _after_patient_signin(practice, lea, visit, PatientAccount, requests, space, op)
+    site.staff["new"] = factories.make_staff(practice, "practitioner", enrolled=False, first_name="Inès")
+    site.practice, site.visit, site.lea = practice, visit, lea
     return site
 
 
-def _after_patient_signin(practice, lea, visit, PatientAccount, requests, space, op):
+def _after_patient_signin(site):
     """What needs the account the browser created: a pending request, a message, an .ics taken."""
+    from portal.accounts.models import PatientAccount
+    from portal.core.audit import Actor
     from portal.core.db import commit
+    from portal.patients import requests
+    from portal.space import services as space
+
+    practice, lea, visit = site.practice, site.lea, site.visit
     account = _db.session.scalar(select(PatientAccount).where(PatientAccount.practice_id == practice.id))
-    actor = op.become(account)
+    actor = Actor.operator().become(account)
     requests.request_details_change(account, values={**requests.patient_details(lea), "birth_date": lea.birth_date, "city": "Beaune"}, patient=lea, actor=actor)
     space.send_message(practice=practice, account=account, patient=lea, subject="Appareil cassé",
                        body="Bonjour, la bague du haut s'est décollée hier soir.", actor=actor)
@@ -427,13 +439,13 @@ def site(app, browser, live_server):
     throwaway = _new_page(browser, live_server, PHONE)
     site.pages = {ANON: anon, PATIENT: patient, OWNER: owner, SECRETARY: secretary}
     _patient_first_signin(site, patient, app)
-    site._post_signin()
+    _after_patient_signin(site)
     _patient_returning(site, throwaway, app)
     _staff_signin(site, owner, app, site.staff[OWNER], check=True)
     _staff_signin(site, secretary, app, site.staff[SECRETARY])
     throwaway.context.clear_cookies()
     throwaway.set_viewport_size(DESKTOP)
-    _staff_enrolment(site, throwaway, app, site.newbie)
+    _staff_enrolment(site, throwaway, app, site.staff["new"])
     throwaway.context.clear_cookies()
     _newcomer_booking(site, throwaway, app)
     _patient_pick(site, owner, app)
