@@ -6,10 +6,12 @@ three tables below, so a new page cannot escape the check. To add one, write ONE
 
 - a page reached by its URL: in PAGES, `"bp.endpoint": (ROLE, lambda d: {url arguments})`,
   where ROLE is ANON, PATIENT, OWNER or SECRETARY and `d` is the `Site` built by `_build`
-  (add a row there when the URL needs one; `{}` for no argument; query arguments allowed);
-- a page only reached through a form or a sign-in step: in FLOW_STEPS, with its flow, and a
-  `check(page, "bp.endpoint")` at that step of the flow;
-- anything else (downloads, POST-only, redirects, fragments): in EXCLUDED, with the reason.
+  (add a field there when the URL needs an id or a token; `{}` for no argument; extra keys
+  become query arguments), e.g. `"console.invitations": (OWNER, lambda d: {}),`;
+- a page only reached through a form or a sign-in step: in FLOW_STEPS, naming its flow, and a
+  `_step(site, page, app, "bp.endpoint")` call at that step of the flow function;
+- anything else answering GET (downloads, JSON, images, redirects, htmx fragments with no flow):
+  in EXCLUDED, with the reason. POST-only routes are not listed: only GET routes are counted.
 
 Patient-facing pages are checked at 360×800, console pages (/console…) at 1280×800. The data is
 one practice built once for the module (the demo practice of `flask demo`, through the same
