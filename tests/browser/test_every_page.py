@@ -39,7 +39,6 @@ from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.conftest import REDIS_URL
 
-pytestmark = pytest.mark.browser
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 ANON, PATIENT, OWNER, SECRETARY = "anonymous", "patient", "owner", "secretary"
 
@@ -155,7 +154,7 @@ def _get_routes(app) -> set[str]:
     return {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
 
 
-def test_every_get_route_is_checked(app):
+def test_every_get_route_is_checked(app):  # no browser needed: runs with `-m "not browser"` too
     tables = [set(PAGES), set(FLOW_STEPS), set(EXCLUDED)]
     assert not (tables[0] & tables[1] | tables[0] & tables[2] | tables[1] & tables[2]), "an endpoint in two tables"
     missing = sorted(_get_routes(app) - set().union(*tables))
@@ -457,6 +456,7 @@ def site(app, browser, live_server):
         page.context.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("endpoint", sorted(PAGES))
 def test_page(endpoint, site, app):
     role, args = PAGES[endpoint]
@@ -469,6 +469,7 @@ def test_page(endpoint, site, app):
     assert not problems, f"{endpoint} ({url}) as {role}:\n" + "\n".join(problems)
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("endpoint", sorted(FLOW_STEPS))
 def test_flow_step(endpoint, site):
     assert endpoint in site.found, f"{endpoint} was not reached by {FLOW_STEPS[endpoint]}"
