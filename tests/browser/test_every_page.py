@@ -101,6 +101,12 @@ PAGES = {
     "booking.contacts": (OWNER, lambda d: {}),
     "booking.bans": (OWNER, lambda d: {}),
     "booking.reasons": (OWNER, lambda d: {}),
+    "console.invitations": (OWNER, lambda d: {}),
+    "console.invitation_new": (OWNER, lambda d: {}),
+    "console.invitation_edit": (OWNER, lambda d: {"template_id": d.template_id}),
+    "console.invitation_mass": (OWNER, lambda d: {"template_id": d.template_id}),
+    "console.invite_patient": (SECRETARY, lambda d: {"patient_id": d.lea_id}),
+    "console.invitation_batch": (SECRETARY, lambda d: {"batch_id": d.batch_id}),
 }
 
 # endpoint → the flow (a function below) that reaches it by a form or a sign-in step.
@@ -124,6 +130,8 @@ EXCLUDED = {
     "space.appointment_ics": ".ics download",
     "booking.practitioner_photo": "JPEG image",
     "booking.photo": "JPEG image (console preview)",
+    "console.invitation_preview_pdf": "PDF download (a template's letter)",
+    "console.invitation_letters": "PDF download (a batch's letters)",
 }
 
 
@@ -142,6 +150,8 @@ class Site:
     invite_token: str = ""
     cancel_token: str = ""
     offer_token: str = ""
+    template_id: int = 0
+    batch_id: int = 0
     staff: dict = field(default_factory=dict)  # role → StaffUser; "new": one not enrolled yet
     practice: object = None
     lea: object = None
@@ -339,6 +349,7 @@ def _build(app) -> Site:
     from portal.agenda.models import Schedule
     from portal.booking import confirmations
     from portal.core.audit import Actor
+    from portal.console import invitations
     from portal.core.db import commit
     from portal.demo import data as demo
     from portal.patients.models import Patient
@@ -400,6 +411,11 @@ def _build(app) -> Site:
     assert invite.id
     staff_admin.request_password_reset(staff[Role.practitioner].email, actor=op)
     site.reset_token = _secret_in_last(factories.outbox(staff[Role.practitioner].email), "/console/mot-de-passe/")
+    commit()
+    sms = next(t for t in invitations.default_templates(practice) if t.channel.value == "sms")
+    site.template_id = sms.id
+    site.batch_id = invitations.send(practice=practice, plan=invitations.plan_for_patient(practice, sms, lea),
+                                     token="every-page", mass=False, staff=staff[Role.owner], actor=op)[0].id
     commit()
     site.staff["new"] = factories.make_staff(practice, "practitioner", enrolled=False, first_name="Inès")
     site.practice, site.visit, site.lea = practice, visit, lea
