@@ -39,8 +39,8 @@ from portal.extensions import db
 from portal.notify.models import OutboxMessage, PatientNotice, ReminderRule
 from portal.notify.services import queue_notice, queue_sms
 from portal.patients.models import ChangeRequest, Patient
-from portal.space.models import PracticeMessage
-from portal.space.services import send_message
+from portal.messaging.models import Message as PracticeMessage
+from portal.messaging.services import send_contact_message as send_message
 from tests.conftest import Auth, csrf_from
 
 

@@ -93,6 +93,12 @@ AUDIT_ACTION = {
     "booking.reason_added": _l("Motif de visite ajouté"),
     "booking.reason_removed": _l("Motif de visite retiré"),
     "booking.reasons_reordered": _l("Ordre des motifs de visite modifié"),
+    "messaging.replied": _l("Réponse du cabinet dans la Messagerie"),
+    "messaging.marked_unread": _l("Conversation marquée comme non lue"),
+    "messaging.attachment_downloaded": _l("Pièce jointe d'un patient ouverte"),
+    "messaging.template_added": _l("Message prédéfini ajouté"),
+    "messaging.template_changed": _l("Message prédéfini modifié"),
+    "messaging.template_deleted": _l("Message prédéfini supprimé"),
     "practice.created": _l("Cabinet créé"),
     "practice.options_changed": _l("Options du cabinet modifiées"),
     "practitioner.active_changed": _l("Praticien rendu actif ou inactif"),
@@ -132,7 +138,8 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "KnownContact": _l("Patient connu"), "BookingBan": _l("Interdiction de réserver"),
                "VisitReason": _l("Motif de visite"), "ExtraRange": _l("Plage extra"),
                "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"),
-               "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient")}
+               "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient"),
+               "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini")}
 
 
 # Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.
