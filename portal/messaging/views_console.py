@@ -10,7 +10,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.core.auth import module_open, module_required, staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError, NotFound
-from portal.core.web import current_actor, done, form_errors_from, id_arg, refused, render, safe_next
+from portal.core.web import MAX_ID, current_actor, done, form_errors_from, id_arg, refused, render, safe_next
 from portal.extensions import db
 from portal.messaging import bp, predefined, services
 from portal.messaging.forms import MessageForm
@@ -33,7 +33,12 @@ def unread_badge():
 
 
 def _template(template_id):
-    if not template_id:
+    """The predefined message picked (an id from the query string or the form), or None."""
+    try:
+        template_id = int(template_id or 0)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < template_id <= MAX_ID:
         return None
     try:
         return predefined.get_template(practice_id=g.practice.id, template_id=template_id)
