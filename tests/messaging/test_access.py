@@ -50,7 +50,7 @@ def test_switched_off_it_disappears_and_refuses(app, client, family, make_staff,
     _send_photo(client)
     message = db.session.scalar(select(Message))
     for url in ("/", "/menu", "/messagerie"):
-        assert 'href="/messagerie"' in text(client.get(url))
+        assert 'href="/messagerie#message-form"' in text(client.get(url))
     owner = desk(make_staff(practice, Role.owner))
     options = text(owner.get("/console/cabinet/options"))
     form = {"csrf_token": csrf_from(options), "appointments": "y", "imaging": "y", "payments": "y",
@@ -58,7 +58,7 @@ def test_switched_off_it_disappears_and_refuses(app, client, family, make_staff,
     assert owner.post("/console/cabinet/options", data=form).status_code == 303
     for url in ("/", "/menu", "/mon-cabinet"):
         page = text(client.get(url))
-        assert 'href="/messagerie"' not in page and "nav-messaging" not in page, url
+        assert 'href="/messagerie' not in page and "nav-messaging" not in page, url
     assert client.get("/messagerie").status_code == 404
     token = csrf_from(text(client.get("/menu")))
     assert client.post("/messagerie", data={"csrf_token": token, "body": "x"}).status_code == 404
