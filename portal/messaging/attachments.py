@@ -21,8 +21,9 @@ try:  # HEIC (iPhone photos) when the optional plugin is installed; without it P
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
+    PHOTO_FORMATS = "JPEG, PNG, HEIC"
 except ImportError:  # pragma: no cover - depends on the machine
-    pass
+    PHOTO_FORMATS = "JPEG, PNG"
 
 FILE_MAX_BYTES = 10 * 1024 * 1024
 FILE_MAX_LABEL = "10 Mo"
@@ -60,8 +61,8 @@ def check_file(data: bytes, filename: str, *, field: str = "attachment") -> Uplo
             image.load()
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise Invalid(_("« %(name)s » n'est ni une photo lisible (JPEG, PNG, HEIC) ni un PDF : choisissez un "
-                        "autre fichier.", name=shown), field) from None
+        raise Invalid(_("« %(name)s » n'est ni une photo lisible (%(formats)s) ni un PDF : choisissez un "
+                        "autre fichier.", name=shown, formats=PHOTO_FORMATS), field) from None
     upright.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     out = BytesIO()
     upright.save(out, "JPEG", quality=85, optimize=True)  # a fresh file: no EXIF, no trailing payload

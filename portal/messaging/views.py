@@ -101,4 +101,4 @@ def _messaging_context():
             return 0
         return services.unread_for_patient(practice_id=g.practice.id, patient_id=patient.id)
 
-    return {"messaging_unread": messaging_unread}
+    return {"messaging_unread": messaging_unread, "photo_formats": attachments.PHOTO_FORMATS}

@@ -25,6 +25,13 @@ def inbox():
                   unread=services.unread_count(g.practice.id))
 
 
+@bp.route("/console/cabinet/messages")
+@staff_required()
+def old_inbox():
+    """The inbox's address before the Messagerie (links in e-mails already sent)."""
+    return redirect(url_for("messaging.inbox"), code=301)
+
+
 @bp.route("/console/messagerie/non-lus")
 @staff_required()
 def unread_badge():

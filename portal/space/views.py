@@ -34,8 +34,13 @@ def home():
     upcoming = []
     if module_open("appointments"):
         upcoming, _history, _missed = agenda.patient_appointments(patient=g.patient)
-    return render("space/home.html", next_visit=upcoming[0] if upcoming else None,
-                  notices=notify.unread_notices(patient_ids=[g.patient.id]), confirm=ConfirmForm())
+    notices = notify.unread_notices(patient_ids=[g.patient.id])
+    if not module_open("messaging"):  # "open the Messagerie" would point nowhere
+        from portal.messaging.services import NOTICE_CATEGORY
+
+        notices = [n for n in notices if n.category != NOTICE_CATEGORY]
+    return render("space/home.html", next_visit=upcoming[0] if upcoming else None, notices=notices,
+                  confirm=ConfirmForm())
 
 
 @bp.route("/rendez-vous")

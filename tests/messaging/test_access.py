@@ -52,6 +52,10 @@ def test_switched_off_it_disappears_and_refuses(app, client, family, make_staff,
     for url in ("/", "/menu", "/messagerie"):
         assert 'href="/messagerie#message-form"' in text(client.get(url))
     owner = desk(make_staff(practice, Role.owner))
+    assert owner.get("/console/cabinet/messages").headers["Location"].endswith("/console/messagerie")  # old address
+    opened = text(owner.get(f"/console/messagerie/patients/{child.id}"))
+    owner.post(f"/console/messagerie/patients/{child.id}", data={"csrf_token": csrf_from(opened), "body": "Reçu"})
+    assert "Nouveau message du cabinet" in text(client.get("/"))
     options = text(owner.get("/console/cabinet/options"))
     form = {"csrf_token": csrf_from(options), "appointments": "y", "imaging": "y", "payments": "y",
             "documents": "y", "questionnaires": "y"}  # everything ticked but the Messagerie
@@ -59,6 +63,7 @@ def test_switched_off_it_disappears_and_refuses(app, client, family, make_staff,
     for url in ("/", "/menu", "/mon-cabinet"):
         page = text(client.get(url))
         assert 'href="/messagerie' not in page and "nav-messaging" not in page, url
+        assert "Nouveau message du cabinet" not in page  # its notice would point nowhere
     assert client.get("/messagerie").status_code == 404
     token = csrf_from(text(client.get("/menu")))
     assert client.post("/messagerie", data={"csrf_token": token, "body": "x"}).status_code == 404
