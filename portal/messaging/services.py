@@ -92,8 +92,12 @@ def send_from_patient(*, practice, account, patient, body: str, upload: Upload |
 def _template_upload(template: MessageTemplate | None) -> Upload | None:
     if template is None or not template.has_attachment:
         return None
-    return Upload(data=attachments.read(template.attachment_key), name=template.attachment_name,
-                  mime=template.attachment_type)
+    try:
+        data = attachments.read(template.attachment_key)
+    except OSError:
+        raise Invalid(_("Le fichier du message prédéfini est introuvable : joignez-le à nouveau."),
+                      "attachment") from None
+    return Upload(data=data, name=template.attachment_name, mime=template.attachment_type)
 
 
 def reply(*, practice, patient: Patient, author, body: str, upload: Upload | None, actor: Actor,

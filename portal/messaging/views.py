@@ -82,9 +82,10 @@ def attachment(patient_message_id: int):
 
 
 def send_message_file(row):
-    if not row.has_attachment:
+    path = attachments.path_of(row.attachment_key) if row.has_attachment else None
+    if path is None or not path.is_file():  # no file, or lost from the storage: nothing to serve
         abort(404)
-    response = send_file(attachments.path_of(row.attachment_key), mimetype=row.attachment_type,
+    response = send_file(path, mimetype=row.attachment_type,
                          download_name=row.attachment_name, as_attachment=not row.attachment_is_image,
                          max_age=0, conditional=False)
     response.headers["Cache-Control"] = "private, no-store"

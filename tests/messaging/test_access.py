@@ -158,3 +158,10 @@ def test_patient_page_messages_tab(client, family, make_staff, desk, db):
                    data={"csrf_token": csrf_from(page), "body": "Bien reçu"})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/console/patients/{child.id}?rubrique=messages")
     assert "Bien reçu" in text(staff.get(f"/console/patients/{child.id}?rubrique=messages"))
+
+
+def test_a_file_lost_from_the_storage_answers_404(client, family, files_dir, db):
+    _send_photo(client)
+    message = db.session.scalar(select(Message))
+    (files_dir / message.attachment_key).unlink()
+    assert client.get(f"/messagerie/pieces/{message.id}").status_code == 404
