@@ -39,10 +39,15 @@ def _page(form, *, status=200, fragment="messaging/_thread.html", target="messag
 
 @bp.route("/messagerie")
 @patient_required
-@module_required("messaging")
 def index():
     """The conversation, oldest to newest; htmx polls the thread (root id messaging-thread).
-    Seeing it reads the practice's messages."""
+    Seeing it reads the practice's messages. Switched off: 404, except to a poll from a page
+    opened before, which gets 286 (htmx stops polling) and a line saying so, not an error toast
+    every 20 seconds."""
+    if not module_open("messaging"):
+        if wants_fragment("messaging-thread"):
+            return render("messaging/_closed.html", status=286)
+        abort(404)
     services.read_by_patient(practice_id=g.practice.id, patient_id=g.patient.id)
     commit()
     return _page(MessageForm(formdata=None))

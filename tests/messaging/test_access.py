@@ -65,6 +65,8 @@ def test_switched_off_it_disappears_and_refuses(app, client, family, make_staff,
         assert 'href="/messagerie' not in page and "nav-messaging" not in page, url
         assert "Nouveau message du cabinet" not in page  # its notice would point nowhere
     assert client.get("/messagerie").status_code == 404
+    poll = client.get("/messagerie", headers={"HX-Request": "true", "HX-Target": "messaging-thread"})
+    assert poll.status_code == 286 and "Privé" not in text(poll)  # htmx stops polling an open page
     token = csrf_from(text(client.get("/menu")))
     assert client.post("/messagerie", data={"csrf_token": token, "body": "x"}).status_code == 404
     assert client.get(f"/messagerie/pieces/{message.id}").status_code == 404
