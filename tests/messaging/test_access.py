@@ -10,7 +10,7 @@ from portal.accounts.models import Role
 from portal.core.models import AuditEvent
 from portal.messaging.models import Direction, Message, MessageTemplate
 from tests.conftest import Auth, csrf_from
-from tests.messaging.conftest import PHONE, photo, text
+from tests.messaging.conftest import photo, text
 
 
 def _send_photo(client):
