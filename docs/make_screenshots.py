@@ -516,9 +516,9 @@ def booking_walk(browser, base_url: str, data: Data, shot: Camera):
     context.close()
 
 
-def parent_walk(browser, base_url: str, data: Data, shot: Camera):
-    """Léa's parent, signed in: books a check-up for Hugo, then sees Léa's visits under "Mes RDV"."""
-    from portal.demo.data import DEMO_PHONE, DEMO_SLUG
+def parent_signin(browser, base_url: str, data: Data):
+    """Léa's parent signed in on a phone (password, then a fresh SMS code), on the home page."""
+    from portal.demo.data import DEMO_PHONE
 
     context = phone_context(browser, base_url)
     page = context.new_page()
@@ -536,6 +536,14 @@ def parent_walk(browser, base_url: str, data: Data, shot: Camera):
     page.get_by_label("Code reçu par SMS").fill(data.sms_code(e164))
     page.get_by_role("button", name="Valider").click()
     expect(page.locator("#next-visit")).to_be_visible()
+    return context, page
+
+
+def parent_walk(browser, base_url: str, data: Data, shot: Camera):
+    """Léa's parent, signed in: books a check-up for Hugo, then sees Léa's visits under "Mes RDV"."""
+    from portal.demo.data import DEMO_SLUG
+
+    context, page = parent_signin(browser, base_url, data)
     shot(page, "patient-accueil-rdv", full_page=False)
 
     page.goto(f"/cabinet/{DEMO_SLUG}/rendez-vous")
@@ -625,9 +633,6 @@ def cabinet_walk(browser, base_url: str, data: Data, shot: Camera):
     page.goto("/console/patients/demandes")
     expect(page.locator("main")).to_contain_text("8 rue des Tilleuls")
     shot(page, "console-demandes", full_page=False)
-    page.goto("/console/cabinet/messages")
-    expect(page.locator("#patient-messages")).to_contain_text("Appareil décollé")
-    shot(page, "console-messages-patients", full_page=False)
 
     page.goto("/console/agenda/accueil")
     code = data.checkin_code_today()
@@ -656,6 +661,62 @@ def invitations_walk(browser, base_url: str, data: Data, shot: Camera):
     page.locator("tr", has_text="SMS d'invitation").get_by_role("link", name="Envoyer à tous les patients non connectés").click()
     expect(page.locator("#invitation-recipient-count")).to_be_visible()
     shot(page, "console-invitation-envoi", full_page=False)
+
+
+def _photo() -> bytes:
+    """A stand-in for a phone photo: a pale square on a warm background."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), (236, 214, 190))
+    ImageDraw.Draw(image).rounded_rectangle((250, 200, 550, 400), radius=40, fill=(250, 250, 246))
+    out = BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def messaging_walk(browser, base_url: str, data: Data, shot: Camera):
+    """The Messagerie: the parent writes with a photo; the console's inbox (with Mon cabinet's
+    message from parent_walk), a predefined message, the reply that uses it; the parent reads it."""
+    context, page = parent_signin(browser, base_url, data)
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Messagerie").click()
+    page.get_by_label("Votre message").fill("Voici la photo de la bague décollée.")
+    page.get_by_label("Joindre une photo ou un PDF").set_input_files(
+        files=[{"name": "bague.jpg", "mimeType": "image/jpeg", "buffer": _photo()}])
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.locator("#messaging-thread")).to_contain_text("Voici la photo")
+    page.locator("#messaging-thread .message").last.scroll_into_view_if_needed()
+    shot(page, "patient-messagerie", full_page=False)
+
+    desk, staff = console_signin(browser, base_url, data)
+    staff.locator("#side-messaging").click()
+    expect(staff.locator("#conversations")).to_contain_text("LEFEVRE Léa")
+    shot(staff, "console-messagerie", full_page=False)
+    staff.goto("/console/messagerie/modeles")
+    new = staff.locator("#template-new")
+    new.get_by_label("Texte du message").fill("Bonjour, merci pour votre message. Pas d'urgence : nous recollerons "
+                                             "la bague au prochain rendez-vous. En cas de gêne, posez un peu de cire "
+                                             "orthodontique.")
+    new.get_by_role("button", name="Ajouter").click()
+    expect(staff.locator("#flash")).to_contain_text("Message prédéfini ajouté.")
+    shot(staff, "console-messages-predefinis", full_page=False)
+    staff.goto("/console/messagerie")
+    staff.get_by_role("link", name="LEFEVRE Léa").click()
+    staff.get_by_label("Message prédéfini").select_option(index=1)
+    staff.get_by_role("button", name="Utiliser").click()
+    expect(staff.get_by_label("Votre message")).to_have_value(re.compile("recollerons"))
+    staff.get_by_role("button", name="Envoyer la réponse").click()
+    expect(staff.locator("#flash")).to_contain_text("Réponse envoyée.")
+    shot(staff, "console-messagerie-conversation", full_page=False)
+    desk.close()
+
+    page.goto("/")
+    expect(page.locator("#nav-messaging .nav-badge")).to_have_text("1")
+    page.locator("#nav-messaging").click()
+    expect(page.locator("#messaging-thread")).to_contain_text("recollerons")
+    page.locator("#messaging-thread .message").last.scroll_into_view_if_needed()
+    shot(page, "patient-messagerie-reponse", full_page=False)
     context.close()
 
 
@@ -696,6 +757,7 @@ def main() -> int:
             parent_walk(browser, base_url, data, shot)
             cabinet_walk(browser, base_url, data, shot)
             invitations_walk(browser, base_url, data, shot)
+            messaging_walk(browser, base_url, data, shot)
             browser.close()
         server.shutdown()
         thread.join(timeout=5)

@@ -65,12 +65,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.console import (bp as console_bp, views as console_views, views_cabinet,  # noqa: F401
                                 views_coordinates, views_invitations)
     from portal.core.views import bp as core_bp
+    from portal.messaging import bp as messaging_bp, views as messaging_views, views_console, views_settings as messaging_settings  # noqa: F401,E501
     from portal.notify import bp as notify_bp, views as notify_views  # noqa: F401
     from portal.patients import bp as patients_bp, views as patients_views, views_requests  # noqa: F401
     from portal.space import (bp as space_bp, views as space_views, views_cabinet as space_cabinet,  # noqa: F401
                               views_info as space_info_views)
 
-    for bp in (core_bp, accounts_bp, space_bp, console_bp, patients_bp, agenda_bp, booking_bp, notify_bp, offers_bp):
+    for bp in (core_bp, accounts_bp, space_bp, console_bp, patients_bp, agenda_bp, booking_bp, notify_bp, offers_bp,
+               messaging_bp):
         app.register_blueprint(bp)
 
 

@@ -9,5 +9,6 @@ from portal.booking.models import (BookingBan, BookingRequest, BookingSettings, 
 from portal.core.models import AuditEvent, Location, Practice, Practitioner  # noqa: F401
 from portal.notify.models import OutboxMessage, PatientNotice  # noqa: F401
 from portal.patients.models import Patient, Responsible  # noqa: F401
-from portal.space.models import CalendarAddition, PracticeMessage  # noqa: F401
+from portal.space.models import CalendarAddition  # noqa: F401
 from portal.console.models import InvitationBatch, InvitationTemplate  # noqa: F401
+from portal.messaging.models import Message, MessageTemplate  # noqa: F401

@@ -16,7 +16,8 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "por
                    "portal/booking/setup.py", "portal/notify/reminders.py", "portal/notify/reminder_rules.py",
                    "portal/core/images.py", "portal/patients/requests.py", "portal/patients/privacy.py",
                    "portal/space/services.py", "portal/agenda/checkin.py",
-                   "portal/console/invitations.py", "portal/console/letters.py", "portal/console/jobs.py"]
+                   "portal/console/invitations.py", "portal/console/letters.py", "portal/console/jobs.py",
+                   "portal/messaging/services.py", "portal/messaging/predefined.py", "portal/messaging/attachments.py"]
 
 
 def test_every_endpoint_is_protected_or_public(app):

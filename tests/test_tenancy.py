@@ -40,8 +40,10 @@ from portal.extensions import db
 from portal.notify.models import OutboxMessage, PatientNotice, ReminderRule
 from portal.notify.services import queue_notice, queue_sms
 from portal.patients.models import ChangeRequest, Patient
-from portal.space.models import PracticeMessage
-from portal.space.services import send_message
+from portal.messaging.models import Message as PracticeMessage, MessageTemplate
+from portal.messaging.attachments import Upload
+from portal.messaging.predefined import add_template
+from portal.messaging.services import reply, send_contact_message as send_message, send_from_patient
 from tests.conftest import Auth, csrf_from
 
 
@@ -64,7 +66,8 @@ class Tenant:
     entry: int = 0                                  # a waiting-list entry
     setup: dict = field(default_factory=dict)       # URL arg -> id of an agenda or booking setting row
     requests: list = field(default_factory=list)    # one pending change request per family (issue 4 slice d)
-    patient_messages: list = field(default_factory=list)  # one message to the practice per family (Mon cabinet)
+    # per family: a message to the practice (Mon cabinet), one with a photo and a reply with a PDF (Messagerie)
+    patient_messages: list = field(default_factory=list)
 
 
 def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
@@ -126,6 +129,18 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
         t.patient_messages.append(send_message(practice=practice, account=account, patient=kids[0],
                                                subject=f"Objet {tag}{phone[-2:]}", body=f"Texte {tag}",
                                                actor=Actor.operator()).id)
+        # Messagerie: a photo from the family, and the practice's reply with a PDF
+        photo = Upload(data=b"\xff\xd8 not decoded here", name=f"photo-{tag}.jpg", mime="image/jpeg")
+        t.patient_messages.append(send_from_patient(practice=practice, account=account, patient=kids[0],
+                                                    body=f"Texte {tag}", upload=photo, actor=Actor.operator()).id)
+        t.patient_messages.append(reply(practice=practice, patient=kids[0], author=t.staff[Role.owner],
+                                        body=f"Texte {tag}", actor=Actor.operator(),
+                                        upload=Upload(data=b"%PDF-1.4", name=f"doc-{tag}.pdf",
+                                                      mime="application/pdf")).id)
+    t.setup["template_id"] = add_template(practice_id=practice.id, body=f"Modèle {tag}", actor=Actor.operator(),
+                                          upload=Upload(data=b"%PDF-1.4", name=f"modele-{tag}.pdf",
+                                                        mime="application/pdf")).id
+    t.markers += [f"Modèle {tag}"]
     t.message = queue_sms(practice_id=practice.id, to="+33655555555", body=f"Rappel {tag}", key=f"tenancy-{tag}",
                           category="manual")
     for i, (_phone, kids) in enumerate(t.families):
@@ -140,8 +155,8 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
     _add_change_requests(t)  # issue 4, slice d
     _add_invitations(t)
     commit()
-    t.notices = [n.id for n in db.session.scalars(select(PatientNotice).where(PatientNotice.practice_id == practice.id)
-                                                  .order_by(PatientNotice.id))]
+    t.notices = [n.id for n in db.session.scalars(select(PatientNotice).where(  # one per family, not the replies'
+        PatientNotice.practice_id == practice.id, PatientNotice.category == "manual").order_by(PatientNotice.id))]
     t.markers += ([p.first_name for _, kids in t.families for p in kids] + [u.email for u in t.staff.values()]
                  + [f"invitee.{tag.lower()}@example.com", f"Rappel {tag}"]
                  + [f"Clé {tag}{acc}" for acc in t.accounts] + [f"Post-it {tag}"]
@@ -178,7 +193,8 @@ def _add_invitations(t: Tenant) -> None:
     plan = invitations.plan_for_patient(t.practice, template, kid)
     batch, _created = invitations.send(practice=t.practice, plan=plan, token=f"tenancy-{tag}", mass=False, staff=None,
                                        actor=Actor.operator())
-    t.setup.update(template_id=template.id, batch_id=batch.id)
+    # <template_id> names a predefined message (Messagerie) and an invitation template: walk both.
+    t.setup.update(template_id=[t.setup["template_id"], template.id], batch_id=batch.id)
     t.markers += [f"Gabarit{tag}", f"Texte gabarit {tag}"]
 
 
@@ -208,6 +224,8 @@ def snapshot(t: Tenant, db) -> dict:
             ReminderRule.practice_id == t.practice.id))),
         "notices": [(n.id, n.read_at) for n in db.session.scalars(
             select(PatientNotice).where(PatientNotice.practice_id == t.practice.id).order_by(PatientNotice.id))],
+        "templates": [(x.id, x.body, x.attachment_key) for x in db.session.scalars(
+            select(MessageTemplate).where(MessageTemplate.practice_id == t.practice.id).order_by(MessageTemplate.id))],
         "setup": [
             sorted((x.id, x.name, x.duration_minutes, x.position, x.active) for x in db.session.scalars(
                 select(AppointmentType).where(AppointmentType.practice_id == t.practice.id))),
@@ -232,7 +250,7 @@ def snapshot(t: Tenant, db) -> dict:
                 select(InvitationBatch).where(InvitationBatch.practice_id == t.practice.id)))],
         "change_requests": [(x.id, x.state) for x in db.session.scalars(
             select(ChangeRequest).where(ChangeRequest.practice_id == t.practice.id).order_by(ChangeRequest.id))],
-        "patient_messages": [(m.id, m.read_at) for m in db.session.scalars(
+        "patient_messages": [(m.id, m.read_at, m.body) for m in db.session.scalars(
             select(PracticeMessage).where(PracticeMessage.practice_id == t.practice.id).order_by(PracticeMessage.id))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
@@ -279,8 +297,12 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
             values += [r for acc, r in zip(mine.accounts, mine.rules, strict=True)
                        if acc != mine.account_by_phone[principal[1]]]
         return values
-    if arg == "patient_message_id":  # staff only; a patient reaches no such URL
-        return list(other.patient_messages)
+    if arg == "patient_message_id":
+        values = list(other.patient_messages)
+        if principal[0] == "patient":  # another family's conversation in the same practice (3 per family)
+            values += [m for i, (phone, _kids) in enumerate(mine.families) if phone != principal[1]
+                       for m in mine.patient_messages[3 * i:3 * i + 3]]
+        return values
     if arg == "token":
         # Signed or random secrets, not ids: each is tested against other practices in its own tests.
         return []
@@ -295,7 +317,8 @@ def foreign_values(arg: str, principal, mine: Tenant, other: Tenant) -> list:
             values += [r for (phone, _kids), r in zip(mine.families, mine.requests, strict=True) if phone != principal[1]]
         return values
     if arg in other.setup:
-        return [other.setup[arg]]
+        value = other.setup[arg]
+        return list(value) if isinstance(value, list) else [value]
     raise AssertionError(f"test_tenancy does not know how to fill <{arg}>: teach foreign_values()")
 
 
@@ -306,9 +329,11 @@ SKIPPED_ENDPOINTS = {"accounts.accept_invitation", "accounts.staff_reset", "acco
 
 
 @pytest.fixture
-def tenants(make_practice, make_staff, make_patient):
-    return build_tenant("A", make_practice, make_staff, make_patient), build_tenant("B", make_practice, make_staff,
-                                                                                    make_patient)
+def tenants(app, tmp_path, make_practice, make_staff, make_patient):
+    before, app.config["FILES_DIR"] = app.config["FILES_DIR"], str(tmp_path)  # the tenants' files, apart
+    yield build_tenant("A", make_practice, make_staff, make_patient), build_tenant("B", make_practice, make_staff,
+                                                                                   make_patient)
+    app.config["FILES_DIR"] = before
 
 
 def sign_in(app, principal, tenant: Tenant):

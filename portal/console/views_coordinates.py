@@ -1,19 +1,17 @@
-"""The console's Coordonnées (what patients see in Mon cabinet, with a live preview) and the
-patients' messages to the practice."""
+"""The console's Coordonnées (what patients see in Mon cabinet, with a live preview). Patients'
+messages are in the messaging domain (console → Messagerie)."""
 from __future__ import annotations
 
 from flask import g
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import Role
 from portal.console import bp
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
 from portal.core.phones import display_phone
-from portal.core.web import current_actor, done, form_errors_from, refused, render, wants_fragment
+from portal.core.web import current_actor, done, form_errors_from, render
 from portal.extensions import db
 from portal.space import services
 from portal.space.forms import CoordinatesForm
@@ -64,27 +62,3 @@ def coordinates_preview():
     """The Mon cabinet card with what is typed, not saved (htmx, as staff type)."""
     form = CoordinatesForm()
     return render("space/_cabinet_card.html", card=services.cabinet_card(g.practice, **_form_values(form)))
-
-
-def _messages_page():
-    return render("console/patient_messages.html", messages=services.inbox(g.practice.id),
-                  unread=services.unread_count(g.practice.id), confirm=ConfirmForm())
-
-
-@bp.route("/cabinet/messages")
-@staff_required()
-def patient_messages():
-    return _messages_page()
-
-
-@bp.route("/cabinet/messages/<int:patient_message_id>/lu", methods=["POST"])
-@staff_required()
-def mark_message_read(patient_message_id: int):
-    if not ConfirmForm().validate_on_submit():
-        return refused(_("Action non effectuée : rechargez la page."), "console.patient_messages")
-    message = services.mark_read(practice_id=g.practice.id, message_id=patient_message_id, by=current_user,
-                                 actor=current_actor())
-    commit()
-    if wants_fragment(f"patient-message-{message.id}"):
-        return render("console/_patient_message.html", m=message, confirm=ConfirmForm())
-    return done(_("Message marqué comme lu."), "console.patient_messages")

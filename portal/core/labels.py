@@ -97,6 +97,12 @@ AUDIT_ACTION = {
     "invitation.sent": _l("Invitations à l'espace patient envoyées"),
     "invitation.template_deleted": _l("Modèle d'invitation supprimé"),
     "invitation.template_saved": _l("Modèle d'invitation enregistré"),
+    "messaging.replied": _l("Réponse du cabinet dans la Messagerie"),
+    "messaging.marked_unread": _l("Conversation marquée comme non lue"),
+    "messaging.attachment_downloaded": _l("Pièce jointe d'un patient ouverte"),
+    "messaging.template_added": _l("Message prédéfini ajouté"),
+    "messaging.template_changed": _l("Message prédéfini modifié"),
+    "messaging.template_deleted": _l("Message prédéfini supprimé"),
     "practice.created": _l("Cabinet créé"),
     "practice.options_changed": _l("Options du cabinet modifiées"),
     "practitioner.active_changed": _l("Praticien rendu actif ou inactif"),
@@ -137,7 +143,8 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "VisitReason": _l("Motif de visite"), "ExtraRange": _l("Plage extra"),
                "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"),
                "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient"),
-               "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations")}
+               "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations"),
+               "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini")}
 
 
 # Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.

@@ -1,14 +1,15 @@
 """Staff pages: the patient list with its live search, a patient's file, the sharing switch."""
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, request, url_for
+from flask_login import current_user
 from flask_babel import gettext as _
 
 from portal.accounts import patient_signin
 from portal.agenda import services as agenda
 from portal.console import services as console
 from portal.accounts.forms import ConfirmForm
-from portal.core.auth import staff_required
+from portal.core.auth import module_open, staff_required
 from portal.core.db import commit
 from portal.core.phones import display_phone
 from portal.core.web import current_actor, done, refused, render
@@ -40,7 +41,7 @@ def signed_in():
 
 # The patient page's tabs: each gathers what one domain holds about the patient. A tab appears
 # only once its domain exists (messages, payments, documents, questionnaires join as they land).
-TABS = ("dossier", "rendez-vous", "acces")
+TABS = ("dossier", "rendez-vous", "messages", "acces")
 
 
 @bp.route("/<int:patient_id>")
@@ -52,7 +53,22 @@ def show(patient_id: int):
     upcoming, history, missed = agenda.patient_appointments(patient=patient)
     return render("patients/show.html", patient=patient, confirm=ConfirmForm(), tab=tab,
                   accounts=patient_signin.accounts_for_patient(patient), upcoming=upcoming, history=history,
-                  missed=missed)
+                  missed=missed, **(_messages_tab(patient) if tab == "messages" else {}))
+
+
+def _messages_tab(patient) -> dict:
+    """The Messages tab (seed 000, Patients: "échanges de messages"): the conversation, read as
+    it is opened, and the reply form that comes back here."""
+    from portal.messaging import predefined, services as messaging
+    from portal.messaging.forms import MessageForm
+
+    messages = messaging.open_thread(practice_id=g.practice.id, patient_id=patient.id, by=current_user,
+                                     actor=current_actor())
+    commit()
+    return {"messages": messages, "form": MessageForm(formdata=None), "viewer": "staff", "chosen": None,
+            "templates": predefined.list_templates(g.practice.id), "can_reply": module_open("messaging"),
+            "poll_url": url_for("messaging.conversation", patient_id=patient.id),
+            "next": url_for("patients.show", patient_id=patient.id, rubrique="messages")}
 
 
 @bp.route("/<int:patient_id>/partage", methods=["POST"])

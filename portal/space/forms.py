@@ -8,7 +8,7 @@ from wtforms import FieldList, StringField, TextAreaField
 from wtforms.validators import Length
 
 from portal.core.models import INFO_ZONES
-from portal.space.services import BODY_MAX, SUBJECT_MAX
+from portal.messaging.services import BODY_MAX, SUBJECT_MAX
 
 
 class ContactForm(FlaskForm):

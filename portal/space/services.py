@@ -1,28 +1,23 @@
 """Mon cabinet (seed 000, seed 001): the practice's card as patients see it, what staff edit of it
-("Coordonnées"), messages patients send to the practice ("Contact"), and which appointments a
-person already added to their calendar."""
+("Coordonnées"), and which appointments a person already added to their calendar. Messages sent
+from Mon cabinet ("Contact") go to the messaging domain's inbox."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from portal.booking.services import EMAIL_RE, map_link, settings_for
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.db import insert_or_ignore, utcnow
-from portal.core.errors import Invalid, NotFound
+from portal.core.errors import Invalid
 from portal.core.models import INFO_ZONES, Practice
 from portal.core.phones import display_phone, normalize_phone
 from portal.extensions import db
-from portal.notify.services import queue_email
-from portal.space.models import CalendarAddition, PracticeMessage
-
-SUBJECT_MAX, BODY_MAX = 160, 4000
-
+from portal.space.models import CalendarAddition
 
 @dataclass(frozen=True)
 class Phone:
@@ -108,64 +103,6 @@ def update_coordinates(practice: Practice, *, address: str, postal_code: str, ci
     if changed:
         audit.record("practice.coordinates_changed", actor=actor, practice_id=practice.id, target=practice,
                      details={"fields": changed})
-
-
-def send_message(*, practice: Practice, account, patient, subject: str, body: str, actor: Actor) -> PracticeMessage:
-    """A patient's or parent's message to the practice (seed 001 "Contact"), for the file of
-    `patient` (one the account may see: the caller checks). Raises `Invalid` when the subject or
-    the text is empty or too long. When the practice has an e-mail address, a notice goes there
-    through the outbox (once per message); it names the sender and the subject but not the text,
-    which staff read in the console (e-mail is not where health details should travel)."""
-    subject, body = (subject or "").strip(), (body or "").strip()
-    if not subject:
-        raise Invalid(_("Indiquez l'objet de votre message."), "subject")
-    if not body:
-        raise Invalid(_("Écrivez votre message."), "body")
-    if len(subject) > SUBJECT_MAX or len(body) > BODY_MAX:
-        raise Invalid(_("Votre message est trop long (%(max)d caractères au plus).", max=BODY_MAX), "body")
-    message = PracticeMessage(practice_id=practice.id, account_id=account.id, sender_phone=account.phone,
-                              patient_id=patient.id, subject=subject, body=body)
-    db.session.add(message)
-    db.session.flush()
-    audit.record("patient.message_sent", actor=actor, practice_id=practice.id, target=message)
-    if practice.email:
-        link = f"{current_app.config['BASE_URL'].rstrip('/')}/console/cabinet/messages"
-        queue_email(practice_id=practice.id, to=practice.email, key=f"practice-message:{message.id}",
-                    category="practice_message",
-                    subject=_("Nouveau message de %(name)s", name=patient.full_name),
-                    body=_("%(name)s (%(phone)s) a envoyé un message depuis l'espace patient.\n\nObjet : "
-                           "%(subject)s\n\nLisez-le dans la console : %(link)s",
-                           name=patient.full_name, phone=display_phone(account.phone), subject=subject, link=link))
-    return message
-
-
-def inbox(practice_id: int, *, limit: int = 200) -> list[PracticeMessage]:
-    """The practice's messages from patients, newest first."""
-    return list(db.session.scalars(select(PracticeMessage).where(PracticeMessage.practice_id == practice_id)
-                                   .order_by(PracticeMessage.created_at.desc(), PracticeMessage.id.desc())
-                                   .limit(limit)))
-
-
-def unread_count(practice_id: int) -> int:
-    """How many messages from patients no one has marked as read yet."""
-    return db.session.scalar(select(func.count(PracticeMessage.id)).where(
-        PracticeMessage.practice_id == practice_id, PracticeMessage.read_at.is_(None)))
-
-
-def mark_read(*, practice_id: int, message_id: int, by, actor: Actor) -> PracticeMessage:
-    """Mark one message as read by `by` (a staff user). `NotFound` for another practice's id.
-    Marking twice keeps the first reader."""
-    message = db.session.scalar(select(PracticeMessage).where(
-        PracticeMessage.id == message_id, PracticeMessage.practice_id == practice_id))
-    if message is None:
-        raise NotFound()
-    if message.read_at is None:
-        db.session.execute(update(PracticeMessage).where(PracticeMessage.id == message.id,
-                                                         PracticeMessage.read_at.is_(None))
-                           .values(read_at=utcnow(), read_by_id=by.id))
-        db.session.refresh(message)
-        audit.record("patient.message_read", actor=actor, practice_id=practice_id, target=message)
-    return message
 
 
 def added_to_calendar(account, appointment_ids: list[int]) -> set[int]:

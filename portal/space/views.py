@@ -39,9 +39,13 @@ def home():
     others = [p for p in g.patients if p.id != g.patient.id
               and g.practice.module_for("appointments", minor=is_minor(p, g.practice))]
     family = agenda.next_visits([p.id for p in others])
-    return render("space/home.html", next_visit=upcoming[0] if upcoming else None,
-                  family=[(p, family.get(p.id)) for p in others],
-                  notices=notify.unread_notices(patient_ids=[g.patient.id]), confirm=ConfirmForm())
+    notices = notify.unread_notices(patient_ids=[g.patient.id])
+    if not module_open("messaging"):  # "open the Messagerie" would point nowhere
+        from portal.messaging.services import NOTICE_CATEGORY
+
+        notices = [n for n in notices if n.category != NOTICE_CATEGORY]
+    return render("space/home.html", next_visit=upcoming[0] if upcoming else None, notices=notices,
+                  family=[(p, family.get(p.id)) for p in others], confirm=ConfirmForm())
 
 
 @bp.route("/rendez-vous")

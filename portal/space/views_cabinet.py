@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from portal.core.auth import patient_required
+from portal.core.auth import module_open, patient_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
 from portal.core.web import current_actor, done, form_errors_from, render
 from portal.extensions import db, limiter
+from portal.messaging import services as messaging
 from portal.space import bp, services
 from portal.space.forms import ContactForm
 
@@ -41,11 +42,13 @@ def contact():
     if not form.validate_on_submit():
         return _page(form, 422)
     try:
-        services.send_message(practice=g.practice, account=current_user, patient=g.patient,
-                              subject=form.subject.data, body=form.body.data, actor=current_actor())
+        messaging.send_contact_message(practice=g.practice, account=current_user, patient=g.patient,
+                                       subject=form.subject.data, body=form.body.data, actor=current_actor())
     except DomainError as exc:
         db.session.rollback()
         form_errors_from(exc, form)
         return _page(form, 422)
     commit()
+    if module_open("messaging"):
+        return done(_("Message envoyé au cabinet. Sa réponse arrivera dans votre Messagerie."), "space.cabinet")
     return done(_("Message envoyé au cabinet. Il vous répondra par téléphone ou par e-mail."), "space.cabinet")

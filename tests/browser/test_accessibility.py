@@ -37,7 +37,7 @@ def test_patient_pages_are_accessible(page, make_practice, make_patient):
     problems["/connexion (errors)"] = violations(page)
     first_signin(page, LEA)
     for path in ("/", "/menu", "/mot-de-passe", "/cles", "/mes-infos", "/gestion-patients", "/mes-donnees",
-                 "/confidentialite"):
+                 "/confidentialite", "/messagerie"):
         page.goto(path)
         problems[path] = violations(page)
     assert not any(problems.values()), problems
@@ -58,7 +58,9 @@ def test_console_pages_are_accessible(page, make_practice, make_staff, make_pati
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
     for path in ("/console/", "/console/patients/?q=lef", f"/console/patients/{patient.id}",
-                 "/console/messages-envoyes/", "/console/patients/demandes", "/console/equipe", "/console/journal", "/console/securite"):
+                 "/console/messages-envoyes/", "/console/patients/demandes", "/console/equipe", "/console/journal", "/console/securite",
+                 "/console/messagerie", "/console/messagerie/modeles", f"/console/messagerie/patients/{patient.id}",
+                 f"/console/patients/{patient.id}?rubrique=messages"):
         page.goto(path)
         problems[path] = violations(page)
     assert not any(problems.values()), problems

@@ -73,7 +73,10 @@ PAGES = {
     "console.options": (OWNER, lambda d: {}),
     "console.practitioners": (OWNER, lambda d: {}),
     "console.statistics": (OWNER, lambda d: {}),
-    "console.patient_messages": (SECRETARY, lambda d: {}),
+    "messaging.inbox": (SECRETARY, lambda d: {}),
+    "messaging.conversation": (SECRETARY, lambda d: {"patient_id": d.lea_id}),
+    "messaging.templates": (OWNER, lambda d: {}),
+    "messaging.index": (PATIENT, lambda d: {}),
     "accounts.staff_security": (OWNER, lambda d: {}),
     "patients.index": (OWNER, lambda d: {"q": "lef"}),
     "patients.show": (OWNER, lambda d: {"patient_id": d.lea_id}),
@@ -131,6 +134,11 @@ EXCLUDED = {
     "booking.practitioner_photo": "JPEG image",
     "booking.photo": "JPEG image (console preview)",
     "console.invitation_preview_pdf": "PDF download (a template's letter)",
+    "messaging.unread_badge": "htmx fragment: the side menu's unread count (checked inside every console page)",
+    "messaging.old_inbox": "redirect: the inbox's address before the Messagerie",
+    "messaging.attachment": "file download (a message's photo or PDF, patient side)",
+    "messaging.staff_attachment": "file download (a message's photo or PDF, console side)",
+    "messaging.template_attachment": "file download (a predefined message's file)",
     "console.invitation_letters": "PDF download (a batch's letters)",
 }
 
@@ -427,6 +435,7 @@ def _after_patient_signin(site):
     from portal.accounts.models import PatientAccount
     from portal.core.audit import Actor
     from portal.core.db import commit
+    from portal.messaging import services as messaging
     from portal.patients import requests
     from portal.space import services as space
 
@@ -434,8 +443,10 @@ def _after_patient_signin(site):
     account = _db.session.scalar(select(PatientAccount).where(PatientAccount.practice_id == practice.id))
     actor = Actor.operator().become(account)
     requests.request_details_change(account, values={**requests.patient_details(lea), "birth_date": lea.birth_date, "city": "Beaune"}, patient=lea, actor=actor)
-    space.send_message(practice=practice, account=account, patient=lea, subject="Appareil cassé",
-                       body="Bonjour, la bague du haut s'est décollée hier soir.", actor=actor)
+    messaging.send_contact_message(practice=practice, account=account, patient=lea, subject="Appareil cassé",
+                                   body="Bonjour, la bague du haut s'est décollée hier soir.", actor=actor)
+    messaging.reply(practice=practice, patient=lea, author=site.staff[OWNER], body="Passez demain à 9 h.",
+                    upload=None, actor=Actor.operator())
     space.remember_calendar_addition(account, visit)  # the page shows once the .ics was taken
     commit()
 

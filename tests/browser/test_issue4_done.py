@@ -1,8 +1,8 @@
 """Issue 4's "done when", walked in one go on an Android-sized phone: a parent signs in, sees the
 next visit of each child, adds one to the calendar, opens the practice's address in the phone's
 maps, sets a 2-days-at-18:00 reminder and finds it in the outbox at the right time; staff tick
-"Ne pas partager en ligne" and the child disappears from the parent's space. Every page opened
-passes axe-core."""
+"Ne pas partager en ligne" and the child disappears from the parent's space; staff switch
+Messagerie off and it disappears. Every page opened passes axe-core."""
 from __future__ import annotations
 
 import re
@@ -121,6 +121,20 @@ def test_a_parent_on_a_phone_and_the_practice_in_the_console(phone, page, make_p
     expect(phone.locator(f"#family-visit-{hugo.id}")).to_have_count(0)
     expect(phone.locator(f"#switch-patient-{hugo.id}")).to_have_count(0)
     shot_phone(phone, "hugo-gone")
+
+    # Staff switch Messagerie off: it leaves the parent's home, navigation and menu.
+    nav = phone.get_by_role("navigation", name="Navigation principale")
+    expect(nav.get_by_role("link", name=re.compile("Messagerie"))).to_be_visible()
+    page.goto("/console/cabinet/options")
+    page.locator("#option-messaging").get_by_role("switch", name="Messagerie").uncheck()
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#flash")).to_contain_text("Options enregistrées.")
+    phone.goto("/")
+    expect(nav.get_by_role("link", name=re.compile("Messagerie"))).to_have_count(0)
+    expect(phone.locator("#home-messaging")).to_have_count(0)
+    phone.goto("/menu")
+    expect(phone.locator("#main")).not_to_contain_text("Messagerie")
+    assert phone.request.get("/messagerie").status == 404
 
 
 def shot_phone(page, step):

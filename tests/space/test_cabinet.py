@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.core.models import AuditEvent
-from portal.space.models import PracticeMessage
+from portal.messaging.models import Direction, Message as PracticeMessage
 from tests.conftest import Auth, csrf_from
 from tests.factories import outbox
 
@@ -58,20 +58,20 @@ def test_contact_form_reaches_the_console_and_the_practice_email(app, auth, clie
     assert r.status_code == 303
     message = db.session.scalar(select(PracticeMessage))
     assert message.patient_id == child.id and message.sender_phone == "+33612345678" and message.read_at is None
+    assert message.direction is Direction.incoming and message.subject == "Appareil"
     mails = outbox("contact@example.com", "practice_message")
     assert len(mails) == 1 and child.full_name in mails[0].subject and "La bague" not in mails[0].body
 
     staff = make_staff(practice, Role.secretary)
     desk = app.test_client()
     Auth(desk).staff(staff)
-    inbox = text(desk.get("/console/cabinet/messages"))
-    assert "La bague est décollée." in inbox and "Non lu" in inbox and "1 message non lu" in inbox
-    r = desk.post(f"/console/cabinet/messages/{message.id}/lu", data={"csrf_token": csrf_from(inbox)},
-                  headers={"HX-Request": "true", "HX-Target": f"patient-message-{message.id}"})
-    assert r.status_code == 200 and "Lu le" in text(r) and "Non lu" not in text(r)
+    inbox = text(desk.get("/console/messagerie"))  # the practice's one inbox (Messagerie)
+    assert "Appareil" in inbox and "1 message non lu" in inbox and f'id="conversation-{child.id}"' in inbox
+    opened = text(desk.get(f"/console/messagerie/patients/{child.id}"))  # opening reads it
+    assert "La bague est décollée." in opened and "Appareil" in opened
     db.session.expire_all()
     assert db.session.get(PracticeMessage, message.id).read_by_id == staff.id
-    assert "Aucun message non lu" in text(desk.get("/console/cabinet/messages"))
+    assert "Aucun message non lu" in text(desk.get("/console/messagerie"))
 
 
 def test_contact_form_is_rate_limited(auth, client, make_practice, make_patient):
@@ -95,9 +95,10 @@ def test_another_practices_staff_neither_see_nor_mark_messages(app, auth, client
     other = make_staff(make_practice("Autre cabinet"), Role.owner)
     desk = app.test_client()
     Auth(desk).staff(other)
-    page = text(desk.get("/console/cabinet/messages"))
-    assert "Très privé" not in page
-    r = desk.post(f"/console/cabinet/messages/{message.id}/lu", data={"csrf_token": csrf_from(page)})
+    page = text(desk.get("/console/messagerie"))
+    assert "Très privé" not in page and "Secret" not in page
+    assert desk.get(f"/console/messagerie/patients/{child.id}").status_code == 404
+    r = desk.post(f"/console/messagerie/patients/{child.id}/non-lu", data={"csrf_token": csrf_from(page)})
     assert r.status_code == 404
     db.session.expire_all()
     assert db.session.get(PracticeMessage, message.id).read_at is None
