@@ -104,6 +104,16 @@ def candidates(req: ChangeRequest, *, query: str = "", limit: int = 10) -> list[
     return list(found)
 
 
+def suggested_role(req: ChangeRequest, patient: Patient | None) -> str:
+    """Where the number would go on `patient` by default: from the relation the person gave,
+    the first free place (a parent: parent 1, else parent 2)."""
+    role = DEFAULT_ROLE.get(req.changes.get("relation"), "parent1")
+    if patient is not None and role == "parent1":
+        taken = {r.role.value for r in patient.responsibles if r.mobile}
+        role = next((r for r in ("parent1", "parent2") if r not in taken), role)
+    return role
+
+
 def accept_link(req: ChangeRequest, *, patient_id: int | None, role: str, actor: Actor) -> Patient:
     """Staff link the chosen file (of the request's practice; another id is `NotFound`) to the
     number that asked, at `role` (see `services.link_number`). Raises `Invalid` when no file is

@@ -27,9 +27,9 @@ def _page_context(link_forms=None, link_errors=None):
     for req in pending:
         if req.kind is RequestKind.patient_link:
             found[req.id] = links.candidates(req, query=query if req.id == searched else "")
+            only = found[req.id][0] if len(found[req.id]) == 1 else None
             forms[req.id] = link_forms.get(req.id) or LinkAcceptForm(
-                formdata=None, role=links.DEFAULT_ROLE.get(req.changes.get("relation"), "parent1"),
-                patient_id=found[req.id][0].id if len(found[req.id]) == 1 else None)
+                formdata=None, role=links.suggested_role(req, only), patient_id=only.id if only else None)
     return dict(pending=pending, confirm=ConfirmForm(), reject=RejectForm(), candidates=found, link_forms=forms,
                 link_errors=link_errors or {}, searched=searched, query=query)
 
