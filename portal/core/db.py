@@ -81,31 +81,25 @@ def insert_or_ignore(model, values: dict, conflict_columns: list):
     return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
 
 
-# Bound parameters a statement may carry: SQLite's default limit, and PostgreSQL's protocol limit.
-MAX_PARAMETERS = {"sqlite": 32766, "postgresql": 65535}
-
-
 def insert_many_or_ignore(model, rows: list[dict], conflict_columns: list, *, returning: tuple = ()) -> list:
-    """Multi-row INSERT … ON CONFLICT DO NOTHING [RETURNING …], on PostgreSQL and SQLite (≥ 3.35)
-    alike: as few statements as the databases' parameter limits allow (one for a few thousand
-    rows), instead of one per row. Every row must have the same keys. Returns the RETURNING rows
-    of the rows written (rows whose conflict columns already existed return nothing)."""
+    """INSERT … ON CONFLICT DO NOTHING [RETURNING …] of many rows, on PostgreSQL and SQLite
+    (≥ 3.35) alike, in one statement per thousand rows or so rather than one per row: with
+    RETURNING, SQLAlchemy's "insertmanyvalues" sends multi-row VALUES (batched under each
+    database's parameter limit); without, the driver's executemany. Core rather than the ORM:
+    building the statement per row in Python cost more than the database's work. Every row must
+    have the same keys. Returns the RETURNING rows of the rows written (a row whose conflict
+    columns already exist returns nothing)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    # Columns left out of the rows get their defaults as bound values too: count every column.
-    per_statement = max(1, MAX_PARAMETERS[dialect] // len(model.__table__.columns))
-    written = []
-    for i in range(0, len(rows), per_statement):
-        stmt = insert(model).values(rows[i:i + per_statement]).on_conflict_do_nothing(index_elements=conflict_columns)
-        if returning:
-            written.extend(db.session.execute(stmt.returning(*returning)).all())
-        else:
-            db.session.execute(stmt)
-    return written
+    table = model.__table__
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    stmt = insert(table).on_conflict_do_nothing(index_elements=[getattr(c, "key", c) for c in conflict_columns])
+    if not returning:
+        db.session.execute(stmt, rows)
+        return []
+    return db.session.execute(stmt.returning(*(table.c[c.key] for c in returning)), rows).all()
 
 
 def bump(column, row_id: int, by: int = 1) -> int:

@@ -20,9 +20,13 @@ not to be shared online) gets the practice default, 1 day before at 12:00, by SM
 e-mail, through their contact. One message covers all of a family's visits of one day for one
 recipient ("Léa à 09:00 et Hugo à 09:20").
 
-Cost: a fixed handful of queries whatever the number of appointments (the mark, the rules'
+Cost: a fixed handful of statements whatever the number of appointments (the mark, the rules'
 distinct times, the practices, the visits with their patients, types and practitioners, the
-accounts and their rules, the keys already sent), then the inserts of what is queued.
+accounts and their rules, the keys already sent), and whatever the number of messages: the
+outbox keys already there in one look-up, the new messages, the notices and the keys that say
+"sent" each in one multi-row INSERT (`queue_messages`, `queue_notices`), the delivery jobs
+handed to RQ in one pipeline after the commit. The visits are read by practice and plain
+`starts_at` ranges, which the index on (practice_id, starts_at) serves on both databases.
 """
 from __future__ import annotations
 
@@ -155,9 +159,9 @@ def _sweep(since: datetime, now: datetime) -> int:
         return 0
     where = (Appointment.status == AppointmentStatus.booked, Appointment.patient_id.is_not(None),
              Appointment.starts_at > now, or_(*windows))
-    visits = db.session.scalars(select(Appointment).where(*where).order_by(Appointment.starts_at, Appointment.id).options(
-        selectinload(Appointment.patient).selectinload(Patient.responsibles),
-        selectinload(Appointment.practitioner))).all()
+    visits = db.session.scalars(select(Appointment).where(*where).order_by(Appointment.starts_at, Appointment.id)
+                                .options(selectinload(Appointment.patient).selectinload(Patient.responsibles),
+                                         selectinload(Appointment.practitioner))).all()
     if not visits:
         return 0
     # The accounts behind these visits' numbers, found by the database from the same filter.

@@ -57,8 +57,9 @@ class LinkRequestForm(FlaskForm):
     birth_date = DateField(_l("Date de naissance"), validators=[DataRequired(_l("Saisissez une date valide."))],
                            id="link-birth-date")
     relation = SelectField(_l("Vous êtes"), choices=[SelectChoice(v, label) for v, label in (
-                               ("", _l("— choisissez —")), ("parent", _l("Parent")), ("self", _l("Le patient lui-même")),
-                               ("guardian", _l("Tuteur ou tutrice")), ("financial", _l("Responsable financier")))],
+                               ("", _l("— choisissez —")), ("parent", _l("Parent")),
+                               ("self", _l("Le patient lui-même")), ("guardian", _l("Tuteur ou tutrice")),
+                               ("financial", _l("Responsable financier")))],
                            id="link-relation", validate_choice=False)  # the service says what is wrong
     note = TextAreaField(_l("Message au cabinet (facultatif)"), validators=[Optional(), Length(max=500)],
                          id="link-note", render_kw={"rows": 3, "maxlength": 500})

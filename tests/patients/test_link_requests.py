@@ -2,6 +2,7 @@
 link a patient to their number; staff choose the file (or reject with a reason)."""
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from datetime import date
@@ -65,8 +66,7 @@ def test_a_miss_offers_the_request_prefilled_and_the_answer_never_says_if_a_file
         assert f'value="{last}"' in body and 'value="2016-09-12"' in body  # prefilled from the look-up
         answer = body[body.index('id="manage-patients-add"'):body.index("</main>")]  # what the page says
         pages.append(re.sub(r'name="csrf_token"[^>]*>', "", answer.replace(last, "X").replace(first, "Y")))
-    import difflib
-    assert pages[0] == pages[1], "\n".join(difflib.unified_diff(pages[0].splitlines(), pages[1].splitlines(), lineterm=""))
+    assert pages[0] == pages[1], "\n".join(difflib.unified_diff(pages[0].splitlines(), pages[1].splitlines()))
     answers = [_ask(parent, "Moreau", "Zoé"), _ask(parent, "Personne", "Inconnue")]
     assert [r.status_code for r in answers] == [303, 303]
     assert answers[0].headers["Location"] == answers[1].headers["Location"]
