@@ -15,7 +15,7 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "por
                    "portal/booking/services.py", "portal/booking/newcomers.py", "portal/booking/confirmations.py",
                    "portal/booking/setup.py", "portal/notify/reminders.py", "portal/notify/reminder_rules.py",
                    "portal/core/images.py", "portal/patients/requests.py", "portal/patients/privacy.py",
-                   "portal/space/services.py", "portal/agenda/checkin.py",
+                   "portal/space/services.py", "portal/agenda/checkin.py", "portal/patients/links.py",
                    "portal/console/invitations.py", "portal/console/letters.py", "portal/console/jobs.py",
                    "portal/messaging/services.py", "portal/messaging/predefined.py", "portal/messaging/attachments.py"]
 

@@ -37,6 +37,14 @@ def enqueue(func, *args, title: str, timeout: int = 60, retries: list[int] | Non
     db.session.info.setdefault("pending_jobs", []).append(job)
 
 
+def enqueue_many(func, args_list: list[tuple], *, titles: list[str], timeout: int = 60,
+                 retries: list[int] | None = None) -> None:
+    """Schedule `func(*args)` for each args, after the commit: one job each (each retried on its
+    own), handed to RQ together in one pipeline by `flush_pending`."""
+    for args, title in zip(args_list, titles, strict=True):
+        enqueue(func, *args, title=title, timeout=timeout, retries=retries)
+
+
 def discard_pending() -> None:
     db.session.info.pop("pending_jobs", None)
 
@@ -63,11 +71,12 @@ def flush_pending() -> None:
         return
     if current_app.config.get("REDIS_URL"):
         q = queue()
-        for job in pending:
-            q.enqueue_call(
-                job.func, args=job.args, timeout=job.timeout, description=job.title,
-                retry=Retry(max=len(job.retries), interval=job.retries) if job.retries else None,
-            )
+        # One Redis pipeline for all of them: a sweep that queues hundreds of reminders makes one
+        # round trip, not hundreds.
+        q.enqueue_many([Queue.prepare_data(
+            job.func, args=job.args, timeout=job.timeout, description=job.title,
+            retry=Retry(max=len(job.retries), interval=job.retries) if job.retries else None,
+        ) for job in pending])
         return
     for job in pending:
         log.info("running job in-process (no REDIS_URL): %s", job.title)

@@ -50,6 +50,8 @@ AUDIT_ACTION = {
     "patient.deletion_requested": _l("Suppression du compte demandée"),
     "patient.details_changed": _l("Coordonnées du patient modifiées"),
     "patient.lookup_failed": _l("Ajout de patient : non trouvé"),
+    "patient.link_requested": _l("Ajout d'un patient demandé au cabinet"),
+    "patient.number_linked": _l("Numéro lié au dossier du patient"),
     "agenda.blocked": _l("Créneaux bloqués"),
     "booking.code_sent": _l("Code de réservation en ligne envoyé"),
     "booking.code_resent": _l("Code de réservation en ligne renvoyé"),
@@ -153,7 +155,13 @@ PROFILE_FIELD = {"last_name": _l("Nom"), "first_name": _l("Prénom"), "birth_dat
                  "postal_code": _l("Code postal"), "city": _l("Ville")}
 REQUEST_STATE = {"pending": _l("En attente du cabinet"), "accepted": _l("Acceptée"), "rejected": _l("Refusée")}
 REQUEST_KIND = {"details": _l("Modification des informations"),
-                "account_deletion": _l("Suppression du compte en ligne")}
+                "account_deletion": _l("Suppression du compte en ligne"),
+                "patient_link": _l("Ajout d'un patient à l'espace")}
+# "Gestion des patients": who the person asking for a link says they are to the patient, and the
+# place on the file where staff put their number ("patient": the patient's own mobile).
+LINK_RELATION = {"self": _l("Je suis le patient"), "parent": _l("Parent"), "guardian": _l("Tuteur ou tutrice"),
+                 "financial": _l("Responsable financier")}
+LINK_ROLE = {"patient": _l("Portable du patient"), **RESPONSIBLE_ROLE}
 
 
 def _label(table):
@@ -171,5 +179,6 @@ def init_app(app: Flask) -> None:
         weekday_label=_label(WEEKDAY), audit_action_label=_label(AUDIT_ACTION),
         actor_type_label=_label(ACTOR_TYPE), failure_reason_label=_label(FAILURE_REASON), target_type_label=_label(TARGET_TYPE),
         profile_field_label=_label(PROFILE_FIELD), request_state_label=_label(REQUEST_STATE),
-        request_kind_label=_label(REQUEST_KIND),
+        request_kind_label=_label(REQUEST_KIND), link_relation_label=_label(LINK_RELATION),
+        link_role_label=_label(LINK_ROLE),
     )

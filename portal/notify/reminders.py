@@ -20,9 +20,13 @@ not to be shared online) gets the practice default, 1 day before at 12:00, by SM
 e-mail, through their contact. One message covers all of a family's visits of one day for one
 recipient ("Léa à 09:00 et Hugo à 09:20").
 
-Cost: a fixed handful of queries whatever the number of appointments (the mark, the rules'
+Cost: a fixed handful of statements whatever the number of appointments (the mark, the rules'
 distinct times, the practices, the visits with their patients, types and practitioners, the
-accounts and their rules, the keys already sent), then the inserts of what is queued.
+accounts and their rules, the keys already sent), and whatever the number of messages: the
+outbox keys already there in one look-up, the new messages, the notices and the keys that say
+"sent" each in one multi-row INSERT (`queue_messages`, `queue_notices`), the delivery jobs
+handed to RQ in one pipeline after the commit. The visits are read by practice and plain
+`starts_at` ranges, which the index on (practice_id, starts_at) serves on both databases.
 """
 from __future__ import annotations
 
@@ -34,17 +38,16 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select, union
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import PatientAccount
 from portal.agenda.models import Appointment, AppointmentStatus
-from portal.core.db import utcnow
+from portal.core.db import insert_many_or_ignore, utcnow
 from portal.core.models import Practice
 from portal.extensions import db
-from portal.notify.models import ReminderRule, ReminderSent, ReminderSweep
+from portal.notify.models import Channel, ReminderRule, ReminderSent, ReminderSweep
 from portal.notify.reminder_rules import DEFAULT_RULE
-from portal.notify.services import queue_email, queue_notice, queue_sms
+from portal.notify.services import Outgoing, queue_messages, queue_notices
 from portal.patients.models import Patient, Responsible
 from portal.patients.services import patient_contact
 
@@ -97,6 +100,18 @@ def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _ranges(days: set[date], zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The UTC [start, end) ranges covering exactly these local days, consecutive days merged."""
+    ranges: list[list[datetime]] = []
+    for day in sorted(days):
+        start, end = _day_bounds(day, zone)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1][1] = end
+        else:
+            ranges.append([start, end])
+    return [(start, end) for start, end in ranges]
+
+
 def _visit_text(practice: Practice, visits: list[Appointment], zone: ZoneInfo) -> str:
     parts = [_("%(name)s à %(time)s", name=a.patient.first_name, time=a.starts_at.astimezone(zone).strftime("%H:%M"))
              for a in visits]
@@ -106,13 +121,6 @@ def _visit_text(practice: Practice, visits: list[Appointment], zone: ZoneInfo) -
     return _("Rappel : rendez-vous au cabinet %(practice)s le %(day)s : %(who)s (%(doctors)s). "
              "En cas d'empêchement, prévenez le cabinet au %(phone)s.",
              practice=practice.name, day=day, who=who, doctors=", ".join(doctors), phone=practice.phone or "—")
-
-
-def _insert_ignore(model, rows: list[dict], conflict_columns: list[str]) -> None:
-    if not rows:
-        return
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
-    db.session.execute(insert(model).on_conflict_do_nothing(index_elements=conflict_columns), rows)
 
 
 def send_due_reminders(now: datetime | None = None) -> int:
@@ -141,25 +149,29 @@ def _sweep(since: datetime, now: datetime) -> int:
     windows = []
     for tz in {p.timezone for p in practices.values()}:
         zone = ZoneInfo(tz)
-        for day in _visit_days(since, now, shapes, zone):
-            start, end = _day_bounds(day, zone)
-            windows.append(and_(Practice.timezone == tz, Appointment.starts_at >= start, Appointment.starts_at < end))
+        # The zone's practices by id and plain starts_at ranges (consecutive days merged), so that
+        # each window is a range scan of the index on (practice_id, starts_at) on both databases.
+        ids = sorted(i for i, p in practices.items() if p.timezone == tz)
+        for start, end in _ranges(_visit_days(since, now, shapes, zone), zone):
+            windows.append(and_(Appointment.practice_id.in_(ids), Appointment.starts_at >= start,
+                                Appointment.starts_at < end))
     if not windows:
         return 0
     where = (Appointment.status == AppointmentStatus.booked, Appointment.patient_id.is_not(None),
              Appointment.starts_at > now, or_(*windows))
-    visits = db.session.scalars(select(Appointment).join(Practice, Practice.id == Appointment.practice_id)
-                                .where(*where).order_by(Appointment.starts_at, Appointment.id).options(
-        selectinload(Appointment.patient).selectinload(Patient.responsibles),
-        selectinload(Appointment.practitioner))).all()
+    visits = db.session.scalars(select(Appointment).where(*where).order_by(Appointment.starts_at, Appointment.id)
+                                .options(selectinload(Appointment.patient).selectinload(Patient.responsibles),
+                                         selectinload(Appointment.practitioner))).all()
     if not visits:
         return 0
     # The accounts behind these visits' numbers, found by the database from the same filter.
-    base = select(Appointment.patient_id).join(Practice, Practice.id == Appointment.practice_id).where(*where)
+    base = select(Appointment.patient_id).where(*where)
     numbers = union(select(Patient.mobile).where(Patient.id.in_(base)),
                     select(Responsible.mobile).where(Responsible.patient_id.in_(base))).subquery()
+    # practice_id first, so that the unique index on (practice_id, phone) serves the look-up.
     accounts = db.session.scalars(select(PatientAccount).where(
-        PatientAccount.active.is_(True), PatientAccount.phone.in_(select(numbers.c[0])))).all()
+        PatientAccount.practice_id.in_(sorted(practices)), PatientAccount.active.is_(True),
+        PatientAccount.phone.in_(select(numbers.c[0])))).all()
     by_number = defaultdict(list)
     for account in accounts:
         by_number[(account.practice_id, account.phone)].append(account)
@@ -214,7 +226,7 @@ def _sweep(since: datetime, now: datetime) -> int:
     done = set()
     for i in range(0, len(keys), KEY_CHUNK):
         done.update(db.session.scalars(select(ReminderSent.key).where(ReminderSent.key.in_(keys[i:i + KEY_CHUNK]))))
-    sent_rows, queued = [], 0
+    sent_rows, messages, notices = [], [], []
     for group in groups.values():
         todo = [(k, v) for k, v in group.visits if k not in done]
         if not todo:
@@ -223,21 +235,22 @@ def _sweep(since: datetime, now: datetime) -> int:
         message_key = f"reminder:{group.channel}:{group.day:%Y%m%d}:{digest}"
         zone = ZoneInfo(group.practice.timezone)
         text = _visit_text(group.practice, [v for _k, v in todo], zone)
-        if group.channel == "sms":
-            queue_sms(practice_id=group.practice.id, to=group.recipient, body=text, key=message_key,
-                      category="reminder")
-        elif group.channel == "email":
-            queue_email(practice_id=group.practice.id, to=group.recipient, subject=_("Rappel de rendez-vous"),
-                        body=text, key=message_key, category="reminder")
+        if group.channel == "notice":
+            notices.append({"practice_id": group.practice.id, "patient_id": todo[0][1].patient_id, "text": text,
+                            "key": message_key, "category": "reminder"})
         else:
-            queue_notice(practice_id=group.practice.id, patient_id=todo[0][1].patient_id, text=text,
-                         key=message_key, category="reminder")
-        queued += 1
+            messages.append(Outgoing(group.practice.id, Channel(group.channel), message_key, "reminder",
+                                     group.recipient, text,
+                                     subject=_("Rappel de rendez-vous") if group.channel == "email" else ""))
         sent_rows += [{"practice_id": group.practice.id, "key": k, "appointment_id": v.id, "starts_at": v.starts_at,
                        "message_key": message_key, "created_at": now} for k, v in todo]
         done.update(k for k, _v in todo)
-    _insert_ignore(ReminderSent, sent_rows, ["key"])
-    return queued
+    # All in bulk, in the sweep's one transaction: the outbox rows (and their delivery jobs,
+    # handed over only after the commit), the notices, then the keys that say "sent".
+    queue_messages(messages)
+    queue_notices(notices)
+    insert_many_or_ignore(ReminderSent, sent_rows, [ReminderSent.key])
+    return len(messages) + len(notices)
 
 
 def still_wanted(message_key: str) -> bool:

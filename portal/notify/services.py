@@ -7,49 +7,99 @@ twice (DESIGN invariant 5).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from portal.core import jobs
-from portal.core.db import insert_or_ignore, utcnow
+from portal.core.db import insert_many_or_ignore, utcnow
 from portal.core.tokens import seal, unseal
 from portal.extensions import db
 from portal.notify.models import SECRET_MARK, Channel, OutboxMessage, OutboxStatus
 from portal.notify.segments import sms_cost
 
 STALE_CLAIM = timedelta(minutes=10)
+KEY_CHUNK = 5000  # keys per IN (…) list: SQLite takes at most 32,766 parameters
 
 log = logging.getLogger(__name__)
 
 
-def _queue(*, practice_id, channel, key, category, recipient, subject, body, secret,
-           attachment: tuple[str, str, bytes] | None = None) -> OutboxMessage:
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-    if existing is not None:
-        return existing
-    if (secret is None) != (SECRET_MARK not in body):
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to put in the outbox (see `queue_messages`)."""
+
+    practice_id: int | None
+    channel: Channel
+    key: str
+    category: str
+    recipient: str
+    body: str
+    subject: str = ""
+    secret: str | None = None
+    attachment: tuple[str, str, bytes] | None = None
+
+
+def _row(msg: Outgoing) -> dict:
+    """The outbox row of a message: the secret sealed, an SMS's cost worked out. Every row has
+    the same columns, so that many go in one multi-row INSERT."""
+    if (msg.secret is None) != (SECRET_MARK not in msg.body):
         raise ValueError("a secret needs its {secret} mark in the body, and the mark needs a secret")
-    values = {"practice_id": practice_id, "channel": channel, "key": key, "category": category,
-              "recipient": recipient, "subject": subject, "body": body, "status": OutboxStatus.queued,
-              "sealed_secret": seal(secret) if secret is not None else None}
-    if attachment is not None:
-        values.update(attachment_name=attachment[0], attachment_type=attachment[1], attachment=attachment[2])
-    if channel is Channel.sms:
-        cost = sms_cost(body.replace(SECRET_MARK, secret or ""))  # the cost of what is really sent
-        values.update(segments=cost.segments, encoding=cost.encoding)
-    # A concurrent request may insert the same key after our SELECT; its row is then the message.
-    # ON CONFLICT rather than a savepoint: pysqlite's SAVEPOINT would commit the caller's work.
-    new_id = db.session.scalar(insert_or_ignore(OutboxMessage, values, [OutboxMessage.key])
-                               .returning(OutboxMessage.id))
-    if new_id is None:
-        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-    msg = db.session.get(OutboxMessage, new_id)
+    name, mime, data = msg.attachment or ("", "", None)
+    cost = sms_cost(msg.body.replace(SECRET_MARK, msg.secret or "")) if msg.channel is Channel.sms else None
+    return {"practice_id": msg.practice_id, "channel": msg.channel, "key": msg.key, "category": msg.category,
+            "recipient": msg.recipient, "subject": msg.subject, "body": msg.body, "status": OutboxStatus.queued,
+            "sealed_secret": seal(msg.secret) if msg.secret is not None else None,
+            "attachment_name": name, "attachment_type": mime, "attachment": data,
+            # the cost of what is really sent (the secret put back)
+            "segments": cost.segments if cost else 0, "encoding": cost.encoding if cost else "",
+            "created_at": utcnow()}
+
+
+def _insert_new(rows: list[dict]) -> dict[str, int]:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, key, many rows a statement, then
+    schedule the delivery of each row written. A key another transaction wrote meanwhile is
+    skipped (its row is the message). ON CONFLICT rather than a savepoint: pysqlite's
+    SAVEPOINT would commit the caller's work. Returns {key: id} of the rows written."""
     from portal.notify.jobs import deliver_message
 
-    jobs.enqueue(deliver_message, msg.id, title=f"deliver {channel.value} #{msg.id}")
-    return msg
+    written = {key: new_id for new_id, key in insert_many_or_ignore(
+        OutboxMessage, rows, [OutboxMessage.key], returning=(OutboxMessage.id, OutboxMessage.key))}
+    channels = {row["key"]: row["channel"] for row in rows}
+    jobs.enqueue_many(deliver_message, [(written[k],) for k in written],
+                      titles=[f"deliver {channels[k].value} #{written[k]}" for k in written])
+    return written
+
+
+def queue_messages(messages: list[Outgoing]) -> dict[str, int]:
+    """Store many messages and schedule their delivery, in a fixed number of statements
+    whatever their number: one look-up of the keys already in the outbox (skipped: send once),
+    then multi-row inserts of the others (`_insert_new`). A key given twice keeps its first
+    message. Returns {key: id} of the messages written now. Raises `ValueError` on a secret
+    without its mark or the reverse."""
+    first: dict[str, Outgoing] = {}
+    for msg in messages:
+        first.setdefault(msg.key, msg)
+    fresh = list(first.values())
+    keys = list(first)
+    existing: set[str] = set()
+    for i in range(0, len(keys), KEY_CHUNK):
+        existing.update(db.session.scalars(select(OutboxMessage.key)
+                                           .where(OutboxMessage.key.in_(keys[i:i + KEY_CHUNK]))))
+    return _insert_new([_row(m) for m in fresh if m.key not in existing])
+
+
+def _queue(msg: Outgoing) -> OutboxMessage:
+    """One message, through the same row and insert as `queue_messages`, returned as the ORM row
+    (the one already there when the key was seen before)."""
+    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == msg.key))
+    if existing is not None:
+        return existing
+    written = _insert_new([_row(msg)])
+    if msg.key not in written:  # a concurrent request inserted the same key after our SELECT
+        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == msg.key))
+    return db.session.get(OutboxMessage, written[msg.key])
 
 
 def queue_sms(*, practice_id: int | None, to: str, body: str, key: str, category: str,
@@ -58,8 +108,7 @@ def queue_sms(*, practice_id: int | None, to: str, body: str, key: str, category
 
     A `secret` (a sign-in code) is kept sealed and replaces `{secret}` in the body only when sent.
     """
-    return _queue(practice_id=practice_id, channel=Channel.sms, key=key, category=category,
-                  recipient=to, subject="", body=body, secret=secret)
+    return _queue(Outgoing(practice_id, Channel.sms, key, category, to, body, secret=secret))
 
 
 def queue_email(*, practice_id: int | None, to: str, subject: str, body: str, key: str,
@@ -67,8 +116,8 @@ def queue_email(*, practice_id: int | None, to: str, subject: str, body: str, ke
                 attachment: tuple[str, str, bytes] | None = None) -> OutboxMessage:
     """Store an e-mail and schedule its delivery. Idempotent on `key`. `secret` as for SMS;
     `attachment` is (file name, MIME type, bytes), an appointment's .ics for instance."""
-    return _queue(practice_id=practice_id, channel=Channel.email, key=key, category=category,
-                  recipient=to, subject=subject, body=body, secret=secret, attachment=attachment)
+    return _queue(Outgoing(practice_id, Channel.email, key, category, to, body, subject=subject, secret=secret,
+                           attachment=attachment))
 
 
 def queue_to_person(*, practice_id: int, mobile: str | None, email: str, subject: str, body: str, key: str,
@@ -89,11 +138,17 @@ def queue_to_person(*, practice_id: int, mobile: str | None, email: str, subject
 
 def queue_notice(*, practice_id: int, patient_id: int, text: str, key: str, category: str) -> None:
     """A notice in the patient space (shown on the home page until read). Idempotent on `key`."""
+    queue_notices([{"practice_id": practice_id, "patient_id": patient_id, "text": text, "key": key,
+                    "category": category}])
+
+
+def queue_notices(notices: list[dict]) -> None:
+    """Many notices (practice_id, patient_id, text, key, category each), in multi-row INSERT …
+    ON CONFLICT (key) DO NOTHING statements: a key already there keeps its notice."""
     from portal.notify.models import PatientNotice
 
-    db.session.execute(insert_or_ignore(PatientNotice, {
-        "practice_id": practice_id, "patient_id": patient_id, "text": text, "key": key, "category": category,
-        "created_at": utcnow()}, [PatientNotice.key]))
+    now = utcnow()
+    insert_many_or_ignore(PatientNotice, [{**n, "created_at": now} for n in notices], [PatientNotice.key])
 
 
 def delivery_text(message: OutboxMessage) -> str:

@@ -109,6 +109,7 @@ class Responsible(PracticeOwned, db.Model):
 class RequestKind(str, enum.Enum):
     details = "details"                # a change of names, birth date, e-mail, phone or address
     account_deletion = "account_deletion"  # RGPD: close my portal account
+    patient_link = "patient_link"      # "Gestion des patients": link this patient's file to my number
 
 
 class RequestState(str, enum.Enum):
@@ -123,6 +124,8 @@ class ChangeRequest(PracticeOwned, Timestamped, db.Model):
 
     `patient_id` set: a change to that patient's file. Unset: a change to the person themselves
     (every responsible row carrying the account's number) or, for `account_deletion`, the account.
+    For `patient_link`, `changes` holds what the person typed (names, ISO birth date, relation,
+    note; plain values, not pairs) and `patient_id` is the file staff linked, once accepted.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +134,7 @@ class ChangeRequest(PracticeOwned, Timestamped, db.Model):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("patient_account.id", ondelete="SET NULL"), index=True)
     requested_by: Mapped[str] = mapped_column(String(16))  # the account's number, kept after a deletion
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
-    changes: Mapped[dict] = mapped_column(db.JSON, default=dict)  # field -> [old, new]
+    changes: Mapped[dict] = mapped_column(db.JSON, default=dict)  # field -> [old, new] (see above for links)
     state: Mapped[RequestState] = mapped_column(db.Enum(RequestState, native_enum=False, length=10),
                                                 default=RequestState.pending, index=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
@@ -139,3 +142,9 @@ class ChangeRequest(PracticeOwned, Timestamped, db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")  # why staff rejected it, shown to the person
 
     patient: Mapped[Patient | None] = relationship()
+
+    @property
+    def typed_birth_date(self) -> date | None:
+        """A link request's typed birth date as a date (`changes` keeps it as ISO text)."""
+        raw = (self.changes or {}).get("birth_date") if self.kind is RequestKind.patient_link else None
+        return date.fromisoformat(raw) if isinstance(raw, str) else None

@@ -125,9 +125,11 @@ def request_account_deletion(account, *, actor: Actor) -> ChangeRequest:
 
 
 def account_requests(account, limit: int = 30) -> list[ChangeRequest]:
-    """The account's own requests, newest first (what "Mes infos" shows with their state)."""
+    """The account's own requests, newest first (what "Mes infos" shows with their state); link
+    requests are shown in "Gestion des patients" instead."""
     return list(db.session.scalars(select(ChangeRequest).where(
-        ChangeRequest.practice_id == account.practice_id, ChangeRequest.account_id == account.id)
+        ChangeRequest.practice_id == account.practice_id, ChangeRequest.account_id == account.id,
+        ChangeRequest.kind != RequestKind.patient_link)
         .order_by(ChangeRequest.id.desc()).limit(limit)))
 
 
@@ -153,13 +155,15 @@ def get_request(*, practice_id: int, request_id: int) -> ChangeRequest:
     return req
 
 
-def _account_of(req: ChangeRequest):
+def account_of(req: ChangeRequest):
+    """The portal account that sent a request, or None once it was deleted."""
     from portal.accounts.models import PatientAccount
 
     return db.session.get(PatientAccount, req.account_id) if req.account_id else None
 
 
-def _decide(req: ChangeRequest, state: RequestState, actor: Actor, reason: str = "") -> None:
+def decide(req: ChangeRequest, state: RequestState, actor: Actor, reason: str = "") -> None:
+    """Record staff's decision on a pending request; `Invalid` when it was already decided."""
     if req.state is not RequestState.pending:
         raise Invalid(_("Cette demande a déjà été traitée."))
     req.state, req.decided_at, req.reason = state, utcnow(), reason
@@ -169,17 +173,20 @@ def _decide(req: ChangeRequest, state: RequestState, actor: Actor, reason: str =
 def accept_request(req: ChangeRequest, *, actor: Actor) -> None:
     """Staff accept: a details change is applied to the patient's file, or to every responsible
     row carrying the person's number; an account deletion closes the account. Raises `Invalid`
-    when already decided or when the person's account is gone. Audited."""
-    _decide(req, RequestState.accepted, actor)
+    when already decided or when the person's account is gone, and for a link request (staff
+    choose the file: `portal.patients.links.accept_link`). Audited."""
+    if req.kind is RequestKind.patient_link:
+        raise Invalid(_("Choisissez le dossier à lier au numéro."))
+    decide(req, RequestState.accepted, actor)
     new = {name: pair[1] for name, pair in req.changes.items()}
     if req.kind is RequestKind.account_deletion:
-        account = _account_of(req)
+        account = account_of(req)
         if account is not None:
             delete_account(account, actor=actor)
     elif req.patient_id is not None:
         services.update_patient_details(req.patient, new, actor=actor)
     else:
-        account = _account_of(req)
+        account = account_of(req)
         if account is None:
             raise Invalid(_("Le compte qui a fait cette demande n'existe plus : refusez-la."))
         for responsible in person_records(account):
@@ -190,7 +197,7 @@ def accept_request(req: ChangeRequest, *, actor: Actor) -> None:
 
 def reject_request(req: ChangeRequest, *, reason: str, actor: Actor) -> None:
     """Staff reject, with an optional reason the person sees. `Invalid` when already decided. Audited."""
-    _decide(req, RequestState.rejected, actor, " ".join((reason or "").split())[:500])
+    decide(req, RequestState.rejected, actor, " ".join((reason or "").split())[:500])
     audit.record("patient.change_rejected", actor=actor, practice_id=req.practice_id, target=req,
                  details={"kind": req.kind.value})
 
@@ -233,5 +240,5 @@ def look_up_patient(account, *, last_name: str, first_name: str, birth_date: dat
                 and compact_key(patient.first_name) == first):
             return patient
     audit.record("patient.lookup_failed", actor=actor, practice_id=account.practice_id, target=account)
-    raise Invalid(_("Nous n'avons pas trouvé ce patient avec votre numéro de téléphone. Contactez le cabinet : "
-                    "il pourra ajouter votre numéro à son dossier."))
+    raise Invalid(_("Nous n'avons pas trouvé ce patient avec votre numéro de téléphone. Vous pouvez demander au "
+                    "cabinet d'ajouter votre numéro à son dossier."))

@@ -267,3 +267,36 @@ def update_responsible_details(responsible: Responsible, values: dict, *, actor:
     if changed:
         audit.record("patient.details_changed", actor=actor, practice_id=responsible.practice_id,
                      target=responsible.patient, details={"responsible": responsible.role.value, "changes": changed})
+
+
+LINK_ROLES = ("patient", "parent1", "parent2", "financial")
+
+
+def link_number(patient: Patient, *, phone: str, role: str, actor: Actor, names: dict | None = None) -> None:
+    """Put a portal number on a file, where `linked_patients` looks for it: the patient's own
+    mobile (`role` "patient") or a responsible's (parent 1, parent 2, financial; the row is
+    created with `names` when the file has none for that role). A place already holding another
+    number is never overwritten (that would take the file away from its person): `Invalid` on
+    field "role". Nothing changes when the number is already anywhere on the file. Audited as
+    `patient.number_linked` (role and the number's last two digits)."""
+    if role not in LINK_ROLES:
+        raise Invalid(_("Choisissez où enregistrer le numéro dans le dossier."), "role")
+    if phone in {patient.mobile, *(r.mobile for r in patient.responsibles)}:
+        return
+    if role == "patient":
+        if patient.mobile:
+            raise Invalid(_("Le patient a déjà un autre portable : choisissez une place de responsable."), "role")
+        patient.mobile = phone
+    else:
+        row = next((r for r in patient.responsibles if r.role.value == role), None)
+        if row is not None and row.mobile:
+            raise Invalid(_("Cette place a déjà un autre numéro dans le dossier : choisissez-en une autre."), "role")
+        if row is None:
+            names = names or {}
+            row = Responsible(practice_id=patient.practice_id, role=ResponsibleRole(role),
+                              last_name=names.get("last_name", ""), first_name=names.get("first_name", ""))
+            patient.responsibles.append(row)
+        row.mobile = phone
+    db.session.flush()
+    audit.record("patient.number_linked", actor=actor, practice_id=patient.practice_id, target=patient,
+                 details={"role": role, "phone_suffix": phone[-2:]})

@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 
 from flask import Response, g, redirect, url_for
+from flask_limiter.util import get_remote_address
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,8 +17,9 @@ from portal.core.db import commit
 from portal.core.errors import DomainError
 from portal.core.web import current_actor, done, form_errors_from, invalid, render
 from portal.extensions import db, limiter
-from portal.patients import privacy, requests
-from portal.patients.forms import AddPatientForm, ConsentForm, DeletionForm, PatientDetailsForm, PersonForm
+from portal.patients import links, privacy, requests
+from portal.patients.forms import (AddPatientForm, ConsentForm, DeletionForm, LinkRequestForm, PatientDetailsForm,
+                                   PersonForm)
 from portal.patients.services import patient_for_account
 from portal.space import bp
 
@@ -79,13 +81,29 @@ def my_info_patient(patient_id: int):
     return _ask(PatientDetailsForm(prefix=f"p{patient.id}"), patient=patient)
 
 
+# Per account (a family's phone network may share one address with thousands): a few requests
+# an hour is plenty for a family and slows anyone trying names.
+LINK_LIMIT = "5 per hour;20 per day"
+
+
+def _link_limit_key() -> str:
+    return f"link:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+def _manage_page(form, link_form=None, status=200):
+    return render("space/manage_patients.html", form=form, link_form=link_form, status=status,
+                  link_requests=links.link_requests(current_user), max_open=links.MAX_OPEN)
+
+
 @bp.route("/gestion-patients", methods=["GET", "POST"])
 @limiter.limit("20 per 15 minutes", methods=["POST"])
 @patient_required
 def manage_patients():
     """The patients this number sees, whose file is shown, and "add a patient": a look-up that
-    only ever finds a patient already linked to the number (anyone else: a neutral answer)."""
+    only ever finds a patient already linked to the number (anyone else: a neutral answer, then
+    the offer to ask the practice, prefilled with what was typed)."""
     form = AddPatientForm()
+    link_form = None
     if form.validate_on_submit():
         try:
             found = requests.look_up_patient(current_user, last_name=form.last_name.data,
@@ -96,7 +114,31 @@ def manage_patients():
         except DomainError as exc:
             commit()  # the audit entry of a miss stays
             form_errors_from(exc, form)
-    return render("space/manage_patients.html", form=form, status=422 if form.is_submitted() else 200)
+            link_form = LinkRequestForm(formdata=None, data={
+                "last_name": form.last_name.data, "first_name": form.first_name.data,
+                "birth_date": form.birth_date.data})
+    return _manage_page(form, link_form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/gestion-patients/demande", methods=["POST"])
+@patient_required
+@limiter.limit(LINK_LIMIT, key_func=_link_limit_key)
+def link_request():
+    """Ask the practice to link a patient to this number. Whatever the practice holds, the
+    answer is the same: the request waits for staff."""
+    link_form = LinkRequestForm()
+    if link_form.validate_on_submit():
+        try:
+            links.request_link(current_user, last_name=link_form.last_name.data,
+                               first_name=link_form.first_name.data, birth_date=link_form.birth_date.data,
+                               relation=link_form.relation.data or "", note=link_form.note.data or "",
+                               actor=current_actor())
+            commit()
+            return done(_("Demande envoyée au cabinet. Vous verrez ici sa réponse."), "space.manage_patients")
+        except DomainError as exc:
+            db.session.rollback()
+            form_errors_from(exc, link_form)
+    return _manage_page(AddPatientForm(formdata=None), link_form, status=422)
 
 
 @accounts_bp.route("/confidentialite")  # public, so on the sign-in pages' blueprint

@@ -1,6 +1,8 @@
 """Issue 4, slice d, in a real browser at 360x800: a parent asks to change a child's e-mail
-("Mes infos", an error in place first), looks for a patient in "Gestion des patients", and opens
-"Mes données"; staff accept the request in the console. Each page passes axe-core."""
+("Mes infos", an error in place first), looks for a patient in "Gestion des patients" and, after
+the miss, asks the practice to link them (an error in place first), and opens "Mes données";
+staff accept both requests in the console (the link by choosing the file). Each page passes
+axe-core."""
 from __future__ import annotations
 
 import re
@@ -23,6 +25,8 @@ def test_mes_infos_gestion_and_my_data_at_phone_size(page, shot, make_practice, 
     lea = make_patient(practice, responsibles=responsibles, email="lea@example.com", **LEA)
     make_patient(practice, responsibles=[dict(responsibles[0])], last_name="LEFEVRE", first_name="Hugo",
                  birth_date=date(2015, 2, 3))
+    jules = make_patient(practice, last_name="MARTIN", first_name="Jules", birth_date=date(2013, 1, 1),
+                         parent_mobile="07 55 44 33 22")
     first_signin(page, LEA, shot)
     expect(page.locator("#flash")).to_contain_text("Bienvenue")
 
@@ -68,6 +72,25 @@ def test_mes_infos_gestion_and_my_data_at_phone_size(page, shot, make_practice, 
     assert_fits_width(page)
     shot("gestion-des-patients")
 
+    # … then ask the practice, from the form the miss offers, prefilled with what was typed
+    ask = page.locator("#manage-patients-ask-form")
+    expect(ask.get_by_label("Prénom du patient")).to_have_value("Jules")
+    ask.get_by_label("Message au cabinet (facultatif)").fill("Je suis sa mère, mon numéro est nouveau.")
+    ask.get_by_role("button", name="Envoyer la demande au cabinet").click()  # "Vous êtes" left empty
+    ask = page.locator("#manage-patients-ask-form")
+    expect(ask.locator(".error")).to_contain_text("Indiquez qui vous êtes")
+    expect(ask.get_by_label("Message au cabinet (facultatif)")).to_have_value("Je suis sa mère, mon numéro est nouveau.")
+    assert violations(page) == []
+    shot("gestion-demande-erreur")
+    ask.get_by_label("Vous êtes").select_option("parent")
+    ask.get_by_role("button", name="Envoyer la demande au cabinet").click()
+    expect(page.locator("#flash")).to_contain_text("Demande envoyée au cabinet")
+    expect(page.locator("#manage-patients-requests")).to_contain_text("Jules MARTIN")
+    expect(page.locator("#manage-patients-requests")).to_contain_text("En attente du cabinet")
+    assert violations(page) == []
+    assert_fits_width(page)
+    shot("gestion-demande-envoyee")
+
     # Mes données: readable, with the JSON download and the deletion request
     page.goto("/mes-donnees")
     expect(page.locator("#my-data")).to_contain_text("Léa LEFEVRE")
@@ -92,11 +115,31 @@ def test_mes_infos_gestion_and_my_data_at_phone_size(page, shot, make_practice, 
     page.goto("/console/patients/")
     page.locator("#patients-requests-link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de modification")
-    request = page.locator(".change-request")
-    expect(request).to_contain_text("lea.nouvelle@example.com")
+    request = page.locator(".change-request").filter(has_text="lea.nouvelle@example.com")
+    link = page.locator(".change-request").filter(has_text="Je suis sa mère")
+    expect(link.locator(f"#link-candidate-{link_id(link)}-{jules.id}")).to_contain_text("MARTIN Jules")
     assert violations(page) == []
     shot("console-demandes")
     request.get_by_role("button", name="Accepter").click()
     expect(page.locator("#flash")).to_contain_text("Demande acceptée et appliquée.")
+
+    # The link: parent 1 already has a number, so putting it there is refused in place
+    link = page.locator(".change-request").filter(has_text="Je suis sa mère")
+    expect(link.get_by_label(re.compile("MARTIN Jules"))).to_be_checked()  # the only candidate
+    expect(link.get_by_label("Enregistrer le numéro comme")).to_have_value("parent2")  # the first free place
+    link.get_by_label("Enregistrer le numéro comme").select_option("parent1")
+    link.get_by_role("button", name="Lier ce dossier au numéro").click()
+    link = page.locator(".change-request").filter(has_text="Je suis sa mère")
+    expect(link.locator(".form-errors")).to_contain_text("déjà un autre numéro")
+    expect(link.get_by_label(re.compile("MARTIN Jules"))).to_be_checked()
+    assert violations(page) == []
+    shot("console-lien-erreur")
+    link.get_by_label("Enregistrer le numéro comme").select_option("parent2")
+    link.get_by_role("button", name="Lier ce dossier au numéro").click()
+    expect(page.locator("#flash")).to_contain_text("Dossier de Jules MARTIN lié")
     expect(page.locator("#requests-empty")).to_be_visible()
     assert_clean(page)
+
+
+def link_id(section) -> str:
+    return section.get_attribute("id").removeprefix("change-request-")

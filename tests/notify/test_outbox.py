@@ -13,7 +13,7 @@ from portal.core.db import commit
 from portal.extensions import db
 from portal.notify.jobs import deliver_message
 from portal.notify.models import Channel, OutboxMessage, OutboxStatus
-from portal.notify.services import queue_email, queue_sms
+from portal.notify.services import Outgoing, queue_email, queue_messages, queue_sms
 from tests.conftest import TEST_CONFIG
 from tests.factories import outbox
 
@@ -49,6 +49,27 @@ def test_the_same_key_in_a_later_request_does_not_send_again(sms_provider, rq_qu
     assert again.status is OutboxStatus.sent
     assert len(outbox()) == 1
     assert len(sms_provider.sent) == 1
+
+
+def test_bulk_queueing_skips_keys_already_sent_and_keys_given_twice(sms_provider, rq_queue, run_jobs):
+    sms(key="k:old", body="Déjà là")
+    commit()
+    run_jobs()
+    written = queue_messages([
+        Outgoing(None, Channel.sms, "k:old", "reminder", PHONE, "Ne part pas"),
+        Outgoing(None, Channel.sms, "k:new", "reminder", PHONE, "Rappel : Léa à 09:00"),
+        Outgoing(None, Channel.sms, "k:new", "reminder", PHONE, "Le second du même key ne compte pas"),
+        Outgoing(None, Channel.email, "k:mail", "reminder", "a@example.com", "Corps", subject="Rappel"),
+    ])
+    commit()
+    assert sorted(written) == ["k:mail", "k:new"]
+    rows = {m.key: m for m in outbox()}
+    assert rows["k:old"].body == "Déjà là" and rows["k:new"].body == "Rappel : Léa à 09:00"
+    assert rows["k:new"].segments == 1 and rows["k:new"].encoding == "GSM-7"
+    assert rows["k:mail"].subject == "Rappel" and rows["k:mail"].segments == 0
+    assert rq_queue.count == 2
+    run_jobs()
+    assert [r["body"] for r in sms_provider.sent] == ["Déjà là", "Rappel : Léa à 09:00"]
 
 
 def test_two_requests_racing_on_one_key_keep_one_row(app, rq_queue):

@@ -153,20 +153,18 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_nothing(week, make_pa
     for i, kid in enumerate(kids):
         visit(week, kid, utc(2027, 6, 8, 7) + timedelta(minutes=20 * i))
     start_sweeps(utc(2027, 6, 7, 9, 55))
-    real, calls = reminders.queue_sms, []
+    real = reminders.queue_messages
 
-    def dies_after_two(**kw):
-        if len(calls) == 2:
-            raise SystemExit("worker killed")
-        calls.append(kw["to"])
-        return real(**kw)
+    def dies_after_writing(messages):
+        real(messages)  # the outbox rows are written, the keys that say "sent" not yet
+        raise SystemExit("worker killed")
 
-    monkeypatch.setattr(reminders, "queue_sms", dies_after_two)
+    monkeypatch.setattr(reminders, "queue_messages", dies_after_writing)
     with time_machine.travel(utc(2027, 6, 7, 10), tick=False), pytest.raises(SystemExit):
         send_due_reminders()
     _db.session.rollback()  # the transaction is lost with the worker
     assert outbox(category="reminder") == []
-    monkeypatch.setattr(reminders, "queue_sms", real)
+    monkeypatch.setattr(reminders, "queue_messages", real)
     assert sweep_at(utc(2027, 6, 7, 10, 5)) == 4  # the next sweep sends them all, late
 
     # A run that committed its messages but whose mark was lost (say, a second commit failed):
@@ -200,3 +198,33 @@ def test_the_sweeps_query_count_does_not_grow_with_the_visits(week, make_patient
     for i in range(3, 12):
         visit(week, kid, utc(2027, 6, 7, 12) + timedelta(minutes=20 * i))
     assert queries_for(12) == few
+
+
+def test_the_sweeps_statements_do_not_grow_with_the_messages_it_queues(week, make_patient, rq_queue):
+    """Queueing is bulk: one look-up of the outbox keys, one INSERT … RETURNING of the new rows,
+    one of the notices, one of the keys that say "sent", whatever the number of messages."""
+    def statements_to_queue(n, day):
+        for i in range(n):
+            kid = make_patient(week.practice, first_name=f"Enfant{n}{i}", parent_mobile=f"+336{n:02d}0000{i:02d}")
+            account(week.practice, phone=f"+336{n:02d}0000{i:02d}", rules=[(1, time(12), {"sms", "notice"})])
+            visit(week, kid, utc(2027, 6, day, 7) + timedelta(minutes=20 * i))
+        start_sweeps(utc(2027, 6, day - 1, 9, 55))
+        count = []
+
+        def on_execute(*_a):
+            count.append(1)
+        event.listen(_db.engine, "before_cursor_execute", on_execute)
+        try:
+            with time_machine.travel(utc(2027, 6, day - 1, 10, 5), tick=False):
+                assert send_due_reminders() == 2 * n  # an SMS and a notice each
+                commit()
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", on_execute)
+        return len(count)
+
+    few = statements_to_queue(2, 8)
+    many = statements_to_queue(9, 9)
+    assert many == few
+    assert len(outbox(category="reminder")) == 2 + 9
+    assert len(_db.session.scalars(select(PatientNotice)).all()) == 2 + 9
+    assert rq_queue.count == 2 + 9  # one delivery job per message written
