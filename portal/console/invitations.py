@@ -352,21 +352,25 @@ def queue_batch_messages(batch_id: int, *, after_id: int = 0, limit: int = CHUNK
     """Put the next `limit` messages of an e-mail or SMS batch in the outbox, each under the key
     invite:<batch>:<patient>:<channel> so that a re-run sends nothing twice. Returns the last
     patient id handled, or None when the batch is done."""
-    from portal.notify.services import queue_email, queue_sms
+    from portal.notify.models import Channel
+    from portal.notify.services import Outgoing, queue_messages
 
     batch = db.session.get(InvitationBatch, batch_id)
     practice = db.session.get(Practice, batch.practice_id)
     patients = batch_patients(batch, after_id=after_id, limit=limit)
     text = InvitationTemplate(channel=batch.channel, subject=batch.subject, body=batch.body)
+    outgoing = []
     for patient in patients:
         rendered = render_for(practice, text, patient)
         key = f"invite:{batch.id}:{patient.id}:{batch.channel.value}"
         if batch.channel is InvitationChannel.sms and rendered.recipient.mobile:
-            queue_sms(practice_id=practice.id, to=rendered.recipient.mobile, body=rendered.body, key=key,
-                      category="invitation")
+            outgoing.append(Outgoing(practice_id=practice.id, channel=Channel.sms, key=key, category="invitation",
+                                     recipient=rendered.recipient.mobile, body=rendered.body))
         elif batch.channel is InvitationChannel.email and rendered.recipient.email:
-            queue_email(practice_id=practice.id, to=rendered.recipient.email, subject=rendered.subject,
-                        body=rendered.body, key=key, category="invitation")
+            outgoing.append(Outgoing(practice_id=practice.id, channel=Channel.email, key=key, category="invitation",
+                                     recipient=rendered.recipient.email, subject=rendered.subject,
+                                     body=rendered.body))
+    queue_messages(outgoing)  # a chunk in a few statements; keys already in the outbox are skipped
     db.session.flush()
     # Counted from the outbox, not added up: a resumed run re-meets the messages it had queued.
     batch.queued = db.session.scalar(select(func.count(OutboxMessage.id)).where(

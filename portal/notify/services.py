@@ -6,8 +6,9 @@ twice (DESIGN invariant 5).
 """
 from __future__ import annotations
 
+
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -44,8 +45,12 @@ class Outgoing:
 def _row(msg: Outgoing) -> dict:
     """The outbox row of a message: the secret sealed, an SMS's cost worked out. Every row has
     the same columns, so that many go in one multi-row INSERT."""
-    if (msg.secret is None) != (SECRET_MARK not in msg.body):
-        raise ValueError("a secret needs its {secret} mark in the body, and the mark needs a secret")
+    if msg.secret is not None and SECRET_MARK not in msg.body:
+        raise ValueError("a secret needs its {secret} mark in the body")
+    if msg.secret is None and SECRET_MARK in msg.body:
+        # Typed by someone (a contact form's subject, an invitation template): not a mark, and
+        # left as it is it would make the message undeliverable.
+        msg = replace(msg, body=msg.body.replace(SECRET_MARK, "(secret)"))
     name, mime, data = msg.attachment or ("", "", None)
     cost = sms_cost(msg.body.replace(SECRET_MARK, msg.secret or "")) if msg.channel is Channel.sms else None
     return {"practice_id": msg.practice_id, "channel": msg.channel, "key": msg.key, "category": msg.category,

@@ -265,3 +265,15 @@ def test_without_redis_a_failed_send_is_kept_and_the_commit_stands(inprocess_app
         inprocess_app.config["SMS_URL"] = ""
     assert rq_queue.count == 0
     assert len(outbox()) == 1
+
+
+def test_a_typed_secret_mark_is_text_not_a_mark():
+    """Someone types "{secret}" (a contact form's subject, a template): it must not make the
+    message undeliverable, nor be taken for a sealed code."""
+    from portal.notify.services import delivery_text
+
+    row = queue_email(practice_id=None, to="a@example.com", subject="s", body="Objet : {secret}", key="typed",
+                      category="practice_message")
+    assert delivery_text(row) == "Objet : (secret)" and row.sealed_secret is None
+    with pytest.raises(ValueError):  # a real secret still needs its mark
+        queue_sms(practice_id=None, to=PHONE, body="Votre code", key="no-mark", category="auth_code", secret="123456")
