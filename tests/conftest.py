@@ -68,18 +68,23 @@ def app():
         _db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def db(app):
-    ctx = app.app_context()
-    ctx.push()
-    yield _db
+def wipe_data() -> None:
+    """Delete every row and empty the test Redis (what a test or a module leaves behind)."""
     _db.session.rollback()
     for table in reversed(_db.metadata.sorted_tables):
         _db.session.execute(table.delete())
     _db.session.commit()
     _db.session.remove()
-    ctx.pop()
     Redis.from_url(REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    ctx = app.app_context()
+    ctx.push()
+    yield _db
+    wipe_data()
+    ctx.pop()
 
 
 @pytest.fixture

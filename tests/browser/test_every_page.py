@@ -31,13 +31,12 @@ import pyotp
 import pytest
 from flask import url_for
 from playwright.sync_api import expect
-from redis import Redis
 from sqlalchemy import select
 
 from portal.extensions import db as _db
 from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.conftest import REDIS_URL
+from tests.conftest import wipe_data
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 ANON, PATIENT, OWNER, SECRETARY = "anonymous", "patient", "owner", "secretary"
@@ -341,13 +340,8 @@ def db(app):
     ctx = app.app_context()
     ctx.push()
     yield _db
-    _db.session.rollback()
-    for table in reversed(_db.metadata.sorted_tables):
-        _db.session.execute(table.delete())
-    _db.session.commit()
-    _db.session.remove()
+    wipe_data()
     ctx.pop()
-    Redis.from_url(REDIS_URL).flushdb()
 
 
 def _build(app) -> Site:
