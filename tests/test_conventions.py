@@ -17,7 +17,8 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "por
                    "portal/core/images.py", "portal/patients/requests.py", "portal/patients/privacy.py",
                    "portal/space/services.py", "portal/agenda/checkin.py", "portal/patients/links.py",
                    "portal/console/invitations.py", "portal/console/letters.py", "portal/console/jobs.py",
-                   "portal/messaging/services.py", "portal/messaging/predefined.py", "portal/messaging/attachments.py"]
+                   "portal/messaging/services.py", "portal/messaging/predefined.py", "portal/messaging/attachments.py",
+                   "portal/billing/services.py"]
 
 
 def test_every_endpoint_is_protected_or_public(app):

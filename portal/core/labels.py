@@ -85,6 +85,10 @@ AUDIT_ACTION = {
     "agenda.replacement_saved": _l("Remplacement enregistré"),
     "agenda.replacement_deleted": _l("Remplacement supprimé"),
     "agenda.rights_changed": _l("Droits du secrétariat modifiés"),
+    "billing.item_added": _l("Élément ajouté au compte du patient (échéance ou honoraires)"),
+    "billing.item_changed": _l("Élément du compte du patient modifié"),
+    "billing.item_deleted": _l("Élément du compte du patient supprimé"),
+    "billing.payment_recorded": _l("Règlement enregistré"),
     "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
     "booking.profile_changed": _l("Profil du praticien modifié"),
     "booking.contact_added": _l("Contact autorisé à réserver"),
@@ -146,7 +150,12 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"),
                "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient"),
                "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations"),
-               "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini")}
+               "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini"),
+               "BillingItem": _l("Échéance ou honoraires"), "Payment": _l("Règlement")}
+# Paiements: how money was received, and the two kinds of items a file owes (seeds 000, 001).
+PAYMENT_METHOD = {"cheque": _l("Chèque"), "card": _l("Carte bancaire (au cabinet)"), "transfer": _l("Virement"),
+                  "cash": _l("Espèces"), "online": _l("Virement (en ligne)")}
+ITEM_KIND = {"installment": _l("Échéance"), "fee": _l("Honoraires")}
 
 
 # Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.
@@ -180,5 +189,6 @@ def init_app(app: Flask) -> None:
         actor_type_label=_label(ACTOR_TYPE), failure_reason_label=_label(FAILURE_REASON), target_type_label=_label(TARGET_TYPE),
         profile_field_label=_label(PROFILE_FIELD), request_state_label=_label(REQUEST_STATE),
         request_kind_label=_label(REQUEST_KIND), link_relation_label=_label(LINK_RELATION),
-        link_role_label=_label(LINK_ROLE),
+        link_role_label=_label(LINK_ROLE), payment_method_label=_label(PAYMENT_METHOD),
+        item_kind_label=_label(ITEM_KIND),
     )

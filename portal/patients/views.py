@@ -41,7 +41,7 @@ def signed_in():
 
 # The patient page's tabs: each gathers what one domain holds about the patient. A tab appears
 # only once its domain exists (messages, payments, documents, questionnaires join as they land).
-TABS = ("dossier", "rendez-vous", "messages", "acces")
+TABS = ("dossier", "rendez-vous", "messages", "paiements", "acces")
 
 
 @bp.route("/<int:patient_id>")
@@ -53,7 +53,15 @@ def show(patient_id: int):
     upcoming, history, missed = agenda.patient_appointments(patient=patient)
     return render("patients/show.html", patient=patient, confirm=ConfirmForm(), tab=tab,
                   accounts=patient_signin.accounts_for_patient(patient), upcoming=upcoming, history=history,
-                  missed=missed, **(_messages_tab(patient) if tab == "messages" else {}))
+                  missed=missed, **(_messages_tab(patient) if tab == "messages" else {}),
+                  **(_payments_tab(patient) if tab == "paiements" else {}))
+
+
+def _payments_tab(patient) -> dict:
+    """The Paiements tab (seed 000, Patients: "paiement effectués"): the ledger and its forms."""
+    from portal.billing import tab
+
+    return tab.context(patient)
 
 
 def _messages_tab(patient) -> dict:

@@ -1,0 +1,295 @@
+"""The ledger's rules: items a patient's file owes (schedule installments and fees), payments
+allocated to them (oldest due first, or to chosen items), and the balance due at a date, all
+computed from items and allocations. Amounts are integer cents. Every change is audited.
+
+`record_payment` is the one way money enters the ledger: the console's offline payments call
+it, and the online payment (a verified Stripe event) is meant to call it with
+`method=PaymentMethod.online`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_currency, gettext as _
+from sqlalchemy import func, select
+
+from portal.billing.models import OFFLINE_METHODS, Allocation, BillingItem, ItemKind, Payment, PaymentMethod
+from portal.core import audit
+from portal.core.audit import Actor
+from portal.core.errors import Invalid, NotFound
+from portal.extensions import db
+from portal.patients.models import Responsible, ResponsibleRole
+
+LABEL_MAX, REFERENCE_MAX, NOTE_MAX = 120, 80, 2000
+AMOUNT_MAX = 10_000_000  # 100 000,00 €: beyond is a typing slip, not an orthodontic fee
+FINANCIAL = "financial"  # add_item's default owner: the file's financial responsible
+_AMOUNT = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
+
+
+@dataclass
+class ItemLine:
+    """An item with what was paid on it (up to the ledger's date) and what remains."""
+
+    item: BillingItem
+    paid: int
+    at: date
+
+    @property
+    def remaining(self) -> int:
+        return self.item.amount_cents - self.paid
+
+    @property
+    def overdue(self) -> bool:
+        return self.item.due_date < self.at and self.remaining > 0
+
+    @property
+    def due(self) -> bool:
+        return self.item.due_date <= self.at
+
+
+@dataclass
+class Ledger:
+    """A patient's file at a date: its installments and fees with paid and remaining, the
+    payments, the balance due at that date and what remains in all (installments to come too)."""
+
+    at: date
+    installments: list[ItemLine] = field(default_factory=list)
+    fees: list[ItemLine] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[ItemLine]:
+        return self.installments + self.fees
+
+    @property
+    def balance_due(self) -> int:
+        return sum(line.remaining for line in self.lines if line.due)
+
+    @property
+    def total_remaining(self) -> int:
+        return sum(line.remaining for line in self.lines)
+
+    @property
+    def overdue(self) -> int:
+        return sum(line.remaining for line in self.lines if line.overdue)
+
+
+def money(cents: int | None) -> str:
+    """Cents as the reader's currency text: 39000 → "390,00 €" in French (template filter `money`)."""
+    return format_currency((cents or 0) / 100, "EUR")
+
+
+def parse_amount(text: str | None, field_name: str = "amount") -> int:
+    """A typed amount ("390", "390,5", "1 234,56 €") in cents. Raises `Invalid` on `field_name`
+    when it is not a positive amount of at most two decimals."""
+    raw = re.sub(r"[\s\u00a0\u202f€]", "", text or "")
+    match = _AMOUNT.match(raw)
+    if not raw:
+        raise Invalid(_("Indiquez un montant."), field_name)
+    if not match:
+        raise Invalid(_("Montant invalide : écrivez par exemple 390 ou 390,50."), field_name)
+    cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    if cents <= 0:
+        raise Invalid(_("Le montant doit être supérieur à zéro."), field_name)
+    if cents > AMOUNT_MAX:
+        raise Invalid(_("Montant trop élevé."), field_name)
+    return cents
+
+
+def practice_today(practice) -> date:
+    """Today's date where the practice is (a due date passes at its local midnight)."""
+    return datetime.now(ZoneInfo(practice.timezone)).date()
+
+
+def ledger(*, practice_id: int, patient_id: int, at: date, due_only: bool = False) -> Ledger:
+    """The file's ledger at `at`: three statements whatever the number of items (items, paid per
+    item up to `at`, payments). `due_only` leaves out the installments not yet due (the option
+    "Afficher que les échéances dues")."""
+    items = list(db.session.scalars(
+        select(BillingItem).where(BillingItem.practice_id == practice_id, BillingItem.patient_id == patient_id)
+        .order_by(BillingItem.due_date, BillingItem.id)))
+    paid = dict(db.session.execute(
+        select(Allocation.item_id, func.sum(Allocation.amount_cents))
+        .join(Payment, Payment.id == Allocation.payment_id)
+        .where(Allocation.practice_id == practice_id, Payment.patient_id == patient_id, Payment.paid_on <= at)
+        .group_by(Allocation.item_id)).all())
+    result = Ledger(at=at)
+    for item in items:
+        line = ItemLine(item, int(paid.get(item.id) or 0), at)
+        if item.kind is ItemKind.installment:
+            if not due_only or line.due:
+                result.installments.append(line)
+        else:
+            result.fees.append(line)
+    result.payments = list(db.session.scalars(
+        select(Payment).where(Payment.practice_id == practice_id, Payment.patient_id == patient_id)
+        .order_by(Payment.paid_on.desc(), Payment.id.desc())))
+    return result
+
+
+def balance_due(*, practice_id: int, patient_id: int, at: date) -> int:
+    """The balance due at `at` ("Solde restant dû : 390,00 € au 02/04/2026"): what the items due
+    on or before `at` still lack, counting only payments made on or before `at`."""
+    return ledger(practice_id=practice_id, patient_id=patient_id, at=at).balance_due
+
+
+def get_item(*, practice_id: int, patient_id: int, item_id: int) -> BillingItem:
+    """One item of this file in this practice. Raises `NotFound` for any other id."""
+    item = db.session.scalar(select(BillingItem).where(
+        BillingItem.id == item_id, BillingItem.practice_id == practice_id, BillingItem.patient_id == patient_id))
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def default_responsible(patient) -> Responsible | None:
+    """Who owes an item unless staff say otherwise: the financial responsible, else nobody (the
+    patient themselves)."""
+    return next((r for r in patient.responsibles if r.role is ResponsibleRole.financial), None)
+
+
+def _responsible(patient, responsible_id: int | None, field_name: str) -> Responsible | None:
+    if not responsible_id:
+        return None
+    found = next((r for r in patient.responsibles if r.id == responsible_id), None)
+    if found is None:
+        raise Invalid(_("Choisissez un responsable de ce patient."), field_name)
+    return found
+
+
+def _check_item(label: str, amount_cents: int, due_date: date | None) -> str:
+    label = (label or "").strip()
+    if not label:
+        raise Invalid(_("Indiquez un libellé."), "label")
+    if len(label) > LABEL_MAX:
+        raise Invalid(_("Libellé trop long (%(max)d caractères au plus).", max=LABEL_MAX), "label")
+    if not amount_cents or amount_cents <= 0 or amount_cents > AMOUNT_MAX:
+        raise Invalid(_("Le montant doit être supérieur à zéro."), "amount")
+    if due_date is None:
+        raise Invalid(_("Indiquez la date d'échéance."), "due_date")
+    return label
+
+
+def add_item(*, practice, patient, kind: ItemKind, label: str, amount_cents: int, due_date: date | None,
+             care_date: date | None = None, processed: bool = False, responsible_id: int | None | str = FINANCIAL,
+             actor: Actor) -> BillingItem:
+    """Add an installment or a fee to the file. Who owes it: `responsible_id` (one of the
+    patient's responsibles; None: the patient), the financial responsible by default. Raises `Invalid` on a
+    missing label, amount or due date. Audited."""
+    label = _check_item(label, amount_cents, due_date)
+    owner = (default_responsible(patient) if responsible_id == FINANCIAL
+             else _responsible(patient, responsible_id, "responsible_id"))
+    item = BillingItem(practice_id=practice.id, patient_id=patient.id, kind=kind, label=label,
+                       amount_cents=amount_cents, due_date=due_date, care_date=care_date,
+                       processed=processed and kind is ItemKind.installment,
+                       responsible_id=owner.id if owner else None)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("billing.item_added", actor=actor, practice_id=practice.id, target=item,
+                 details={"patient_id": patient.id, "kind": kind.value, "amount_cents": amount_cents})
+    return item
+
+
+def _paid_on(item_id: int) -> int:
+    return int(db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
+                                 .where(Allocation.item_id == item_id)) or 0)
+
+
+def update_item(*, practice, patient, item: BillingItem, label: str, amount_cents: int, due_date: date | None,
+                care_date: date | None, processed: bool, responsible_id: int | None, actor: Actor) -> BillingItem:
+    """Change an item. Raises `Invalid` as `add_item` does, and when the new amount is below
+    what was already paid on it. Audited with the amounts before and after."""
+    label = _check_item(label, amount_cents, due_date)
+    paid = _paid_on(item.id)
+    if amount_cents < paid:
+        raise Invalid(_("Le montant ne peut pas être inférieur à ce qui a déjà été réglé (%(paid)s).",
+                        paid=money(paid)), "amount")
+    owner = _responsible(patient, responsible_id, "responsible_id")
+    before = item.amount_cents
+    item.label, item.amount_cents, item.due_date, item.care_date = label, amount_cents, due_date, care_date
+    item.processed = processed and item.kind is ItemKind.installment
+    item.responsible_id = owner.id if owner else None
+    audit.record("billing.item_changed", actor=actor, practice_id=practice.id, target=item,
+                 details={"patient_id": patient.id, "amount_before": before, "amount_cents": amount_cents})
+    return item
+
+
+def delete_item(*, practice, item: BillingItem, actor: Actor) -> None:
+    """Remove an item entered by mistake. Raises `Invalid` when a payment was allocated to it
+    (the money would vanish from the ledger). Audited."""
+    if _paid_on(item.id):
+        raise Invalid(_("Des règlements sont affectés à « %(label)s » : il ne peut pas être supprimé.",
+                        label=item.label))
+    audit.record("billing.item_deleted", actor=actor, practice_id=practice.id, target=item,
+                 details={"patient_id": item.patient_id, "label": item.label, "amount_cents": item.amount_cents})
+    db.session.delete(item)
+    db.session.flush()
+
+
+def _open_items(practice_id: int, patient_id: int, item_ids: list[int] | None) -> list[tuple[BillingItem, int]]:
+    """The file's items that still lack money, oldest due first, with what each lacks. Locked
+    for this transaction on PostgreSQL, so two payments at once cannot both settle one item."""
+    query = (select(BillingItem).where(BillingItem.practice_id == practice_id, BillingItem.patient_id == patient_id)
+             .order_by(BillingItem.due_date, BillingItem.id).with_for_update())
+    if item_ids is not None:
+        query = query.where(BillingItem.id.in_(item_ids))
+    items = list(db.session.scalars(query))
+    if item_ids is not None and len(items) != len(set(item_ids)):
+        raise NotFound()
+    paid = dict(db.session.execute(
+        select(Allocation.item_id, func.sum(Allocation.amount_cents))
+        .where(Allocation.item_id.in_([i.id for i in items])).group_by(Allocation.item_id)).all()) if items else {}
+    return [(i, i.amount_cents - int(paid.get(i.id) or 0)) for i in items if i.amount_cents > (paid.get(i.id) or 0)]
+
+
+def record_payment(*, practice, patient, amount_cents: int, method: PaymentMethod, paid_on: date,
+                   payer_id: int | None = None, reference: str = "", note: str = "",
+                   item_ids: list[int] | None = None, recorded_by=None, actor: Actor) -> Payment:
+    """Record money received for the file and allocate it: to `item_ids` when given (in due
+    order), else to the oldest due items first. Raises `Invalid` on the field concerned when the
+    amount is above what remains due on those items (nothing is recorded), when the date is in
+    the future, or when the payer is not one of the patient's responsibles; `NotFound` when an
+    item id is not this file's. Audited. Online payments (Stripe) call this with
+    `method=PaymentMethod.online` and the event's id in `reference`."""
+    if amount_cents is None or amount_cents <= 0:
+        raise Invalid(_("Le montant doit être supérieur à zéro."), "amount")
+    if paid_on is None:
+        raise Invalid(_("Indiquez la date du règlement."), "paid_on")
+    if paid_on > practice_today(practice):
+        raise Invalid(_("La date du règlement ne peut pas être dans le futur."), "paid_on")
+    reference, note = (reference or "").strip(), (note or "").strip()
+    if len(reference) > REFERENCE_MAX or len(note) > NOTE_MAX:
+        raise Invalid(_("Texte trop long."), "note" if len(note) > NOTE_MAX else "reference")
+    payer = _responsible(patient, payer_id, "payer_id")
+    open_items = _open_items(practice.id, patient.id, item_ids or None)
+    due = sum(remaining for _item, remaining in open_items)
+    if amount_cents > due:
+        if due == 0:
+            raise Invalid(_("Il ne reste rien à régler sur %(what)s.",
+                            what=_("les éléments choisis") if item_ids else _("ce dossier")), "amount")
+        raise Invalid(_("Le montant (%(amount)s) dépasse ce qui reste dû (%(due)s).",
+                        amount=money(amount_cents), due=money(due)), "amount")
+    payment = Payment(practice_id=practice.id, patient_id=patient.id, amount_cents=amount_cents, method=method,
+                      paid_on=paid_on, payer_id=payer.id if payer else None,
+                      payer_name=payer.full_name if payer else patient.full_name, reference=reference, note=note,
+                      recorded_by_id=getattr(recorded_by, "id", None))
+    left = amount_cents
+    for item, remaining in open_items:
+        if left == 0:
+            break
+        part = min(left, remaining)
+        payment.allocations.append(Allocation(practice_id=practice.id, item_id=item.id, amount_cents=part))
+        left -= part
+    db.session.add(payment)
+    db.session.flush()
+    audit.record("billing.payment_recorded", actor=actor, practice_id=practice.id, target=payment,
+                 details={"patient_id": patient.id, "amount_cents": amount_cents, "method": method.value,
+                          "items": [a.item_id for a in payment.allocations]})
+    return payment
+
+
+def offline_methods() -> tuple[PaymentMethod, ...]:
+    """The methods staff may record at the desk (online payments come only from Stripe)."""
+    return OFFLINE_METHODS
