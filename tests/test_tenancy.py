@@ -29,6 +29,7 @@ from portal.agenda import planning, services as agenda, setup
 from portal.agenda.models import (Appointment, AppointmentType, CalendarEvent, ExtraRange, Replacement, ScheduleRange,
                                   SecretaryRight, Unavailability, WaitingEntry)
 from portal.agenda.waiting import add_to_waiting_list
+from portal.billing.models import BillingItem, Payment
 from portal.booking import setup as booking
 from portal.booking.models import BookingBan, BookingSettings, KnownContact, VisitReason
 from portal.console.models import InvitationBatch, InvitationTemplate
@@ -154,6 +155,7 @@ def build_tenant(tag: str, make_practice, make_staff, make_patient) -> Tenant:
         t.rules.append(rule.id)
     _add_change_requests(t)  # issue 4, slice d
     _add_invitations(t)
+    _add_ledger(t)
     commit()
     t.notices = [n.id for n in db.session.scalars(select(PatientNotice).where(  # one per family, not the replies'
         PatientNotice.practice_id == practice.id, PatientNotice.category == "manual").order_by(PatientNotice.id))]
@@ -196,6 +198,24 @@ def _add_invitations(t: Tenant) -> None:
     # <template_id> names a predefined message (Messagerie) and an invitation template: walk both.
     t.setup.update(template_id=[t.setup["template_id"], template.id], batch_id=batch.id)
     t.markers += [f"Gabarit{tag}", f"Texte gabarit {tag}"]
+
+
+def _add_ledger(t: Tenant) -> None:
+    """Paiements: an installment per family's first child, half paid, under labels no one else may see."""
+    from portal.billing import services as billing
+    from portal.billing.models import ItemKind, PaymentMethod
+
+    tag = t.practice.name[-1]
+    items = []
+    for i, (_phone, kids) in enumerate(t.families):
+        item = billing.add_item(practice=t.practice, patient=kids[0], kind=ItemKind.installment,
+                                label=f"Poste {tag}{i}", amount_cents=20000, due_date=date(2025, 1, 1),
+                                actor=Actor.operator())
+        billing.record_payment(practice=t.practice, patient=kids[0], amount_cents=10000,
+                               method=PaymentMethod.cheque, paid_on=date(2025, 1, 2), actor=Actor.operator())
+        items.append(item.id)
+        t.markers.append(f"Poste {tag}{i}")
+    t.setup["item_id"] = items
 
 
 def snapshot(t: Tenant, db) -> dict:
@@ -252,6 +272,10 @@ def snapshot(t: Tenant, db) -> dict:
             select(ChangeRequest).where(ChangeRequest.practice_id == t.practice.id).order_by(ChangeRequest.id))],
         "patient_messages": [(m.id, m.read_at, m.body) for m in db.session.scalars(
             select(PracticeMessage).where(PracticeMessage.practice_id == t.practice.id).order_by(PracticeMessage.id))],
+        "ledger": [sorted((x.id, x.label, x.amount_cents) for x in db.session.scalars(
+            select(BillingItem).where(BillingItem.practice_id == t.practice.id))),
+            sorted((x.id, x.amount_cents) for x in db.session.scalars(
+                select(Payment).where(Payment.practice_id == t.practice.id)))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }

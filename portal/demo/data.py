@@ -87,9 +87,11 @@ def load_demo(*, extra_patients: int = 60, seed: int = 7) -> dict:
     parent = {"role": "parent1", "civility": "Mme", "last_name": "LEFEVRE", "first_name": "Sophie",
               "mobile": DEMO_PHONE, "email": "sophie.lefevre@example.com"}
     for number, last, first, sex, born, status, start in FAMILY:
-        create_patient(practice_id=practice.id, number=number, last_name=last, first_name=first, sex=sex,
-                       birth_date=born, file_status=status, treatment_start=start, city="Dijon",
-                       responsibles=[parent, {**parent, "role": "financial"}], actor=actor)
+        child = create_patient(practice_id=practice.id, number=number, last_name=last, first_name=first, sex=sex,
+                               birth_date=born, file_status=status, treatment_start=start, city="Dijon",
+                               responsibles=[parent, {**parent, "role": "financial"}], actor=actor)
+        if status is FileStatus.in_treatment:
+            _demo_ledger(practice, child, actor)
     rng = random.Random(seed)
     for i in range(extra_patients):
         born = date(rng.randint(1975, 2019), rng.randint(1, 12), rng.randint(1, 28))
@@ -99,6 +101,30 @@ def load_demo(*, extra_patients: int = 60, seed: int = 7) -> dict:
                        actor=actor, audit_it=False)
     _demo_booking(practice)
     return {"practice": practice, "totp": secrets_by_email}
+
+
+def _demo_ledger(practice, patient, actor) -> None:
+    """Paiements: a quarterly schedule around today, a few fees, and one cheque that settled the
+    oldest items; what is left shows a balance due and an overdue fee."""
+    from datetime import timedelta
+
+    from portal.billing import services as billing
+    from portal.billing.models import ItemKind, PaymentMethod
+
+    today = billing.practice_today(practice)
+    for n, offset in enumerate((-270, -180, -90, 90, 180, 270), start=1):
+        billing.add_item(practice=practice, patient=patient, kind=ItemKind.installment, label=f"Trimestre {n}",
+                         amount_cents=39000, due_date=today + timedelta(days=offset), processed=offset < -100,
+                         actor=actor)
+    for label, cents, done_ago, due_ago in (("Bilan orthodontique", 9000, 310, 300),
+                                            ("Radiographie panoramique", 4500, 25, 10),
+                                            ("Moulages d'étude", 3000, 5, -25)):
+        billing.add_item(practice=practice, patient=patient, kind=ItemKind.fee, label=label, amount_cents=cents,
+                         care_date=today - timedelta(days=done_ago), due_date=today - timedelta(days=due_ago),
+                         actor=actor)
+    billing.record_payment(practice=practice, patient=patient, amount_cents=87000, method=PaymentMethod.cheque,
+                           paid_on=today - timedelta(days=150), reference="Chèque n° 0421557",
+                           payer_id=billing.default_responsible(patient).id, actor=actor)
 
 
 def _demo_booking(practice) -> None:

@@ -76,6 +76,8 @@ PAGES = {
     "messaging.conversation": (SECRETARY, lambda d: {"patient_id": d.lea_id}),
     "messaging.templates": (OWNER, lambda d: {}),
     "messaging.index": (PATIENT, lambda d: {}),
+    "billing.index": (PATIENT, lambda d: {}),
+    "billing.edit_item": (SECRETARY, lambda d: {"patient_id": d.lea_id, "item_id": d.item_id}),
     "accounts.staff_security": (OWNER, lambda d: {}),
     "patients.index": (OWNER, lambda d: {"q": "lef"}),
     "patients.show": (OWNER, lambda d: {"patient_id": d.lea_id}),
@@ -159,6 +161,7 @@ class Site:
     offer_token: str = ""
     template_id: int = 0
     batch_id: int = 0
+    item_id: int = 0  # an installment of Léa's (the demo's schedule)
     staff: dict = field(default_factory=dict)  # role → StaffUser; "new": one not enrolled yet
     practice: object = None
     lea: object = None
@@ -370,6 +373,8 @@ def _build(app) -> Site:
     lea, hugo = (_db.session.scalar(select(Patient).where(Patient.practice_id == practice.id, Patient.first_name == n))
                  for n in ("Léa", "Hugo"))
     site.lea_id = lea.id
+    from portal.billing.models import BillingItem
+    site.item_id = _db.session.scalar(select(BillingItem.id).where(BillingItem.patient_id == lea.id).limit(1))
     kinds = agenda.appointment_types(practice_id=practice.id, practitioner_id=owner_doc.id)
     control = next(k for k in kinds if k.code == "CONT")
     site.type_id = control.id
