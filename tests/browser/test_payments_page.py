@@ -14,7 +14,7 @@ from portal.billing import services
 from portal.billing.models import ItemKind, PaymentMethod
 from portal.core.audit import Actor
 from portal.core.db import commit
-from tests.browser.conftest import DESKTOP, assert_clean, staff_signin
+from tests.browser.conftest import DESKTOP, SCREENSHOTS, assert_clean, staff_signin
 from tests.browser.test_accessibility import violations
 from tests.browser.test_patient_flows import LEA, MOBILE, first_signin
 
@@ -62,6 +62,8 @@ def test_parent_sees_balance_details_and_a_payment_recorded_at_the_desk(page, br
     console.get_by_role("button", name="Enregistrer le règlement").click()
     expect(console.locator("#billing-balance")).to_contain_text(re.compile(r"Solde restant dû : 0,00\s€"))
     expect(console.locator("#billing-payments")).to_contain_text("Chèque 0421557")
+    assert violations(console) == []
+    console.screenshot(path=str(SCREENSHOTS / "test_payments_console_tab.png"), full_page=True, caret="initial")
     desk.close()
 
     page.reload()
