@@ -228,11 +228,15 @@ def delete_item(*, practice, item: BillingItem, actor: Actor) -> None:
     db.session.flush()
 
 
-def _open_items(practice_id: int, patient_id: int, item_ids: list[int] | None) -> list[tuple[BillingItem, int]]:
-    """The file's items that still lack money, oldest due first, with what each lacks. Locked
-    for this transaction on PostgreSQL, so two payments at once cannot both settle one item."""
+def _open_items(practice_id: int, patient_id: int, item_ids: list[int] | None,
+                due_by: date | None = None) -> list[tuple[BillingItem, int]]:
+    """The file's items that still lack money, oldest due first, with what each lacks (only those
+    due by `due_by` when given). Locked for this transaction on PostgreSQL, so two payments at
+    once cannot both settle one item."""
     query = (select(BillingItem).where(BillingItem.practice_id == practice_id, BillingItem.patient_id == patient_id)
              .order_by(BillingItem.due_date, BillingItem.id).with_for_update())
+    if due_by is not None:
+        query = query.where(BillingItem.due_date <= due_by)
     if item_ids is not None:
         query = query.where(BillingItem.id.in_(item_ids))
     items = list(db.session.scalars(query))
@@ -246,13 +250,16 @@ def _open_items(practice_id: int, patient_id: int, item_ids: list[int] | None) -
 
 def record_payment(*, practice, patient, amount_cents: int, method: PaymentMethod, paid_on: date,
                    payer_id: int | None = None, reference: str = "", note: str = "",
-                   item_ids: list[int] | None = None, recorded_by=None, actor: Actor) -> Payment:
+                   item_ids: list[int] | None = None, due_by: date | None = None, recorded_by=None,
+                   actor: Actor) -> Payment:
     """Record money received for the file and allocate it: to `item_ids` when given (in due
     order), else to the oldest due items first. Raises `Invalid` on the field concerned when the
     amount is above what remains due on those items (nothing is recorded), when the date is in
     the future, or when the payer is not one of the patient's responsibles; `NotFound` when an
-    item id is not this file's. Audited. Online payments (Stripe) call this with
-    `method=PaymentMethod.online` and the event's id in `reference`."""
+    item id is not this file's. `due_by` limits the allocation (and so the amount accepted) to
+    the items due by that date: an online payment passes the practice's today, so it can never
+    exceed the balance due shown to the patient. Audited. Online payments (Stripe) call this
+    with `method=PaymentMethod.online` and the Stripe id in `reference`."""
     if amount_cents is None or amount_cents <= 0:
         raise Invalid(_("Le montant doit être supérieur à zéro."), "amount")
     if paid_on is None:
@@ -263,7 +270,7 @@ def record_payment(*, practice, patient, amount_cents: int, method: PaymentMetho
     if len(reference) > REFERENCE_MAX or len(note) > NOTE_MAX:
         raise Invalid(_("Texte trop long."), "note" if len(note) > NOTE_MAX else "reference")
     payer = _responsible(patient, payer_id, "payer_id")
-    open_items = _open_items(practice.id, patient.id, item_ids or None)
+    open_items = _open_items(practice.id, patient.id, item_ids or None, due_by)
     due = sum(remaining for _item, remaining in open_items)
     if amount_cents > due:
         if due == 0:

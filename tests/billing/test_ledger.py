@@ -78,6 +78,17 @@ def test_amount_above_what_is_due_is_refused_and_nothing_recorded(family):
     _pay(practice, child, 390, date(2025, 2, 1))  # exactly what is due: accepted
 
 
+def test_online_payment_limited_to_what_is_due_by_a_date(family):
+    practice, child = family
+    due = _add(practice, child, "Échu", 100, date(2025, 1, 1))
+    _add(practice, child, "À venir", 100, date(2025, 6, 1))
+    with pytest.raises(Invalid, match="dépasse ce qui reste dû"):
+        _pay(practice, child, 150, date(2025, 2, 1), method=PaymentMethod.online, due_by=date(2025, 2, 1))
+    payment = _pay(practice, child, 100, date(2025, 2, 1), method=PaymentMethod.online, due_by=date(2025, 2, 1),
+                   reference="cs_test_123")
+    assert [(a.item_id, a.amount_cents) for a in payment.allocations] == [(due.id, 10000)]
+
+
 def test_other_checks_on_payments(family, make_practice, make_patient):
     practice, child = family
     _add(practice, child, "Semestre", 100, date(2025, 1, 1))

@@ -214,12 +214,13 @@ def test_patient_page_tabs(auth, client, owner, make_patient):
     auth.staff(owner)
     page = soup(client.get(f"/console/patients/{child.id}"))
     assert [a.text for a in with_class(page, "nav", "patient-tabs")[0].find_all("a")] == ["Dossier", "Rendez-vous", "Messages",
-                                                                                   "Accès en ligne"]
+                                                                                   "Paiements", "Accès en ligne"]
     assert page.by_id("patient-identity") and not page.by_id("patient-appointments")
     visits = soup(client.get(f"/console/patients/{child.id}?rubrique=rendez-vous"))
     assert visits.by_id("patient-appointments") and not visits.by_id("patient-identity")
     assert soup(client.get(f"/console/patients/{child.id}?rubrique=acces")).by_id("patient-online-access")
     assert soup(client.get(f"/console/patients/{child.id}?rubrique=messages")).by_id("patient-messages")
+    assert soup(client.get(f"/console/patients/{child.id}?rubrique=paiements")).by_id("patient-payments")
 
 
 def test_statistics_count_signins_per_local_day(auth, client, owner, make_patient, db):
