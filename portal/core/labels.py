@@ -107,6 +107,8 @@ AUDIT_ACTION = {
     "messaging.template_deleted": _l("Message prédéfini supprimé"),
     "practice.created": _l("Cabinet créé"),
     "practice.options_changed": _l("Options du cabinet modifiées"),
+    "stripe.keys_saved": _l("Clés Stripe enregistrées"),
+    "stripe.keys_removed": _l("Clés Stripe supprimées"),
     "practitioner.active_changed": _l("Praticien rendu actif ou inactif"),
     "practice.coordinates_changed": _l("Coordonnées du cabinet modifiées"),
     "practitioner.created": _l("Praticien ajouté"),
@@ -146,6 +148,7 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "Replacement": _l("Remplacement"), "ChangeRequest": _l("Demande du patient"),
                "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient"),
                "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations"),
+               "StripeAccount": _l("Compte Stripe"),
                "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini")}
 
 

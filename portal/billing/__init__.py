@@ -1,0 +1,1 @@
+"""Payments: the practice's Stripe account, Stripe's webhook, and (with the ledger) the balance."""
