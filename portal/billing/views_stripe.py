@@ -1,7 +1,7 @@
 """The console's "Paiement en ligne" page (the owner's Stripe keys) and Stripe's webhook."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from portal.accounts.forms import ConfirmForm
@@ -19,7 +19,8 @@ bp = Blueprint("stripe", __name__)
 
 def _page(form, status=200):
     account = stripe_account.account_for(g.practice.id)
-    webhook_url = (url_for("stripe.webhook", webhook_id=account.webhook_id, _external=True)
+    # BASE_URL, as in every link given out: the address Stripe must reach, not the one the owner used
+    webhook_url = (current_app.config["BASE_URL"].rstrip("/") + url_for("stripe.webhook", webhook_id=account.webhook_id)
                    if account is not None else "")
     return render("billing/stripe_settings.html", form=form, account=account, webhook_url=webhook_url,
                   confirm=ConfirmForm(), status=status)

@@ -41,7 +41,7 @@ def test_owner_saves_keys_sealed_and_masked(auth, client, owner):
     # never shown again in full, only masks
     assert SK not in page and WHSEC not in page
     assert "sk_test_…4242" in page and "whsec_…WWWW" in page
-    assert f"/stripe/webhook/{account.webhook_id}" in page
+    assert f"https://sourire.test/stripe/webhook/{account.webhook_id}" in page  # BASE_URL
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "stripe.keys_saved"))
     assert event.details == {"changed": ["publishable_key", "secret_key", "webhook_secret"], "mode": "test"}
     assert "Clés Stripe enregistrées" in client.get("/console/journal").get_data(as_text=True)
