@@ -39,6 +39,7 @@ SETTINGS = [
     Setting("MAIL_URL", "", str, "smtp://user:password@host:port (smtps:// for TLS, ?starttls=1); empty: outbox only"),
     Setting("MAIL_FROM", "Sourire <no-reply@sourire.local>", str, "sender of outgoing e-mail"),
     Setting("SMS_URL", "", str, "twilio://ACCOUNT_SID:AUTH_TOKEN@api.twilio.com?from=Sender; empty: outbox only"),
+    Setting("STRIPE_API_BASE", "https://api.stripe.com", str, "Stripe API address; tests point it at a local stub"),
     Setting("FILES_DIR", str(ROOT / "instance" / "files"), str, "where uploaded files are stored"),
     Setting("PATIENT_IDLE_MINUTES", 60, int, "patient sessions end after this idle time"),
     Setting("STAFF_IDLE_MINUTES", 30, int, "staff sessions end after this idle time"),

@@ -34,6 +34,7 @@ class StateLine:
     link: str = ""    # an endpoint of the console that helps, with `link_args`
     link_text: str = ""
     link_args: dict | None = None
+    owner_only: bool = False  # the link leads to a page only the owner may open
 
 
 def portal_state(practice: Practice, *, now: datetime | None = None) -> list[StateLine]:
@@ -47,7 +48,8 @@ def _modules(practice: Practice) -> StateLine:
     on = [str(label) for key, label in MODULE_LABELS.items() if practice.module_on(key)]
     return StateLine("modules", _("Modules"), "ok" if on else "warn",
                      ", ".join(on) if on else _("Aucun module activé : l'espace patient n'affiche que l'accueil."),
-                     _("Activez ou désactivez-les dans Options."), "console.options", _("Options"))
+                     _("Activez ou désactivez-les dans Options."), "console.options", _("Options"),
+                     owner_only=True)
 
 
 def _sms() -> StateLine:
@@ -84,18 +86,30 @@ def _mail() -> StateLine:
 
 
 def _payments(practice: Practice) -> StateLine:
-    # Online payment (Stripe) arrives with the payments issue: until then it is never configured.
-    if current_app.config.get("STRIPE_SECRET_KEY"):
-        return StateLine("payments", _("Paiement en ligne"), "ok", _("Configuré."))
+    from portal.billing.stripe_account import configured_account
+
+    account = configured_account(practice.id)
+    link = ("stripe.settings", _("Paiement en ligne"))
+    if account is not None and account.mode == "live":
+        return StateLine("payments", _("Paiement en ligne"), "ok",
+                         _("Compte Stripe configuré en mode réel (clé %(mask)s).", mask=account.secret_key_hint),
+                         "", *link, owner_only=True)
+    if account is not None:
+        return StateLine("payments", _("Paiement en ligne"), "info",
+                         _("Compte Stripe configuré en mode test (clé %(mask)s) : aucun paiement n'est réel.",
+                           mask=account.secret_key_hint),
+                         _("Pour encaisser pour de vrai, saisissez vos clés « live » dans Paiement en ligne."),
+                         *link, owner_only=True)
     if practice.module_on("payments_online"):
         return StateLine("payments", _("Paiement en ligne"), "warn",
                          _("Non configuré, alors que l'option « paiement en ligne » est cochée : les patients ne "
                            "peuvent pas régler en ligne."),
-                         _("Décochez « paiement en ligne » dans Options, ou demandez à votre hébergeur de "
-                           "configurer le paiement en ligne (Stripe)."), "console.options", _("Options"))
+                         _("Le titulaire saisit les clés Stripe du cabinet dans Paiement en ligne, ou décoche "
+                           "« paiement en ligne » dans Options."), *link, owner_only=True)
     return StateLine("payments", _("Paiement en ligne"), "info",
                      _("Non configuré : les patients ne peuvent pas régler en ligne."),
-                     _("Le paiement en ligne demande un compte Stripe, configuré par votre hébergeur."))
+                     _("Le paiement en ligne demande un compte Stripe : le titulaire en saisit les clés dans "
+                       "Paiement en ligne."), *link, owner_only=True)
 
 
 def _jobs(now: datetime) -> StateLine:

@@ -111,6 +111,8 @@ AUDIT_ACTION = {
     "messaging.template_deleted": _l("Message prédéfini supprimé"),
     "practice.created": _l("Cabinet créé"),
     "practice.options_changed": _l("Options du cabinet modifiées"),
+    "stripe.keys_saved": _l("Clés Stripe enregistrées"),
+    "stripe.keys_removed": _l("Clés Stripe supprimées"),
     "practitioner.active_changed": _l("Praticien rendu actif ou inactif"),
     "practice.coordinates_changed": _l("Coordonnées du cabinet modifiées"),
     "practitioner.created": _l("Praticien ajouté"),
@@ -151,7 +153,8 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "SecretaryRight": _l("Droits du secrétariat"), "PracticeMessage": _l("Message d'un patient"),
                "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations"),
                "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini"),
-               "BillingItem": _l("Échéance ou honoraires"), "Payment": _l("Règlement")}
+               "BillingItem": _l("Échéance ou honoraires"), "Payment": _l("Règlement"),
+               "StripeAccount": _l("Compte Stripe")}
 # Paiements: how money was received, and the two kinds of items a file owes (seeds 000, 001).
 PAYMENT_METHOD = {"cheque": _l("Chèque"), "card": _l("Carte bancaire (au cabinet)"), "transfer": _l("Virement"),
                   "cash": _l("Espèces"), "online": _l("Virement (en ligne)")}

@@ -71,6 +71,7 @@ PAGES = {
     "console.coordinates": (OWNER, lambda d: {}),
     "console.options": (OWNER, lambda d: {}),
     "console.practitioners": (OWNER, lambda d: {}),
+    "stripe.settings": (OWNER, lambda d: {}),
     "console.statistics": (OWNER, lambda d: {}),
     "messaging.inbox": (SECRETARY, lambda d: {}),
     "messaging.conversation": (SECRETARY, lambda d: {"patient_id": d.lea_id}),
