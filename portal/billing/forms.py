@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -47,3 +47,11 @@ class PaymentForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=NOTE_MAX)], render_kw={"rows": 2})
     items = CheckboxesField(_l("Affecter à (sinon : aux échéances les plus anciennes)"), coerce=int, choices=[],
                             validate_choice=False)
+
+
+class OnlinePaymentForm(FlaskForm):
+    """"Régler en ligne": the amount (the balance due, which may be lowered) and the e-mail for
+    the receipt; `token` makes one Checkout Session per form, however many times it is sent."""
+    amount = StringField(_l("Montant à régler (€)"), validators=[Length(max=20)])
+    email = StringField(_l("E-mail pour le reçu"), validators=[Length(max=254)])
+    token = HiddenField()

@@ -1,13 +1,50 @@
 """The patient space's "Mes paiements" (seed 000): the file's installments and fees with their
-details, a warning on what is overdue, and the balance due. Read-only in this slice: online
-payment ("Régler en ligne") is offered by the Stripe part."""
+details, a warning on what is overdue, the balance due, and "Régler en ligne" (Stripe Checkout)
+when the practice offers it."""
 from __future__ import annotations
 
-from flask import g
+import secrets
 
-from portal.billing import bp, services
+from flask import current_app, g, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+
+from portal.billing import bp, online, services
+from portal.billing.forms import OnlinePaymentForm
 from portal.core.auth import module_required, patient_required
-from portal.core.web import render
+from portal.core.errors import DomainError
+from portal.core.security import CSP
+from portal.core.web import form_errors_from, invalid, not_done, render
+from portal.extensions import limiter
+
+ONLINE_LIMIT = "10 per 10 minutes"
+RETURNED = "confirmation"  # ?en_ligne=confirmation: back from Checkout, the webhook not yet seen
+
+
+def _page(ledger, today, form=None, status=200):
+    if form is None and online.offered(g.practice) and ledger.balance_due > 0:
+        form = OnlinePaymentForm(formdata=None, amount=_typed(ledger.balance_due),
+                                 email=online.receipt_email(g.patient), token=secrets.token_urlsafe(24))
+    page = dict(ledger=ledger, today=today, online_form=form,
+                returned=request.args.get("en_ligne") == RETURNED)
+    resp = make_response(invalid("billing/index.html", **page) if status == 422 else
+                         render("billing/index.html", **page))
+    if form is not None:
+        # The form's answer is a redirect to Stripe's hosted Checkout: browsers check the
+        # redirect's target against the page's form-action, so Checkout's origin is allowed here.
+        origin = current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
+        resp.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+    return resp
+
+
+def _typed(cents: int) -> str:
+    """Cents as one types them ("390,50"), which `services.parse_amount` reads back."""
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def _ledger():
+    today = services.practice_today(g.practice)
+    return services.ledger(practice_id=g.practice.id, patient_id=g.patient.id, at=today,
+                           due_only=g.practice.module_on("payments_due_only")), today
 
 
 @bp.route("/paiements")
@@ -16,10 +53,32 @@ from portal.core.web import render
 def index():
     """The file shown's ledger at the practice's today; with the option "Afficher que les
     échéances dues", installments not yet due are left out."""
-    today = services.practice_today(g.practice)
-    ledger = services.ledger(practice_id=g.practice.id, patient_id=g.patient.id, at=today,
-                             due_only=g.practice.module_on("payments_due_only"))
-    return render("billing/index.html", ledger=ledger, today=today)
+    ledger, today = _ledger()
+    return _page(ledger, today)
+
+
+@bp.route("/paiements/en-ligne", methods=["POST"])
+@patient_required
+@module_required("payments")
+@limiter.limit(ONLINE_LIMIT)
+def pay_online():
+    """Create the Checkout Session and send the payer to Stripe (303). Refused in place (422)
+    with what was typed when the amount is above the balance due or the e-mail is missing."""
+    ledger, today = _ledger()
+    if not online.offered(g.practice):
+        not_done(_("Le paiement en ligne n'est pas proposé par ce cabinet."))
+        return redirect(url_for("billing.index"), code=303)
+    form = OnlinePaymentForm()
+    if form.validate_on_submit():
+        try:
+            checkout = online.start_checkout(
+                practice=g.practice, patient=g.patient, amount_text=form.amount.data, email=form.email.data,
+                token=form.token.data, success_url=url_for("billing.index", en_ligne=RETURNED, _external=True),
+                cancel_url=url_for("billing.index", _external=True))
+            return redirect(checkout["url"], code=303)
+        except DomainError as exc:
+            form_errors_from(exc, form)
+    return _page(ledger, today, form, status=422)
 
 
 @bp.app_template_filter("money")

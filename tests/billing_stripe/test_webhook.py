@@ -25,13 +25,13 @@ def events():
     return db.session.scalars(select(StripeEvent).order_by(StripeEvent.id)).all()
 
 
-def test_a_signed_event_is_recorded_once_and_unhandled_for_now(client, account):
-    payload = event_body("checkout.session.completed", SESSION, event_id="evt_1", created=1_900_000_000)
+def test_a_signed_event_is_recorded_once_and_unhandled_without_a_handler(client, account):
+    payload = event_body("checkout.session.expired", SESSION, event_id="evt_1", created=1_900_000_000)
     r = post_event(client, account, payload)
     assert r.status_code == 200 and r.get_json() == {"received": True, "status": "unhandled"}
     [row] = events()
     assert (row.practice_id, row.event_id, row.type, row.object_id, row.payment_intent, row.status) == \
-        (account.practice_id, "evt_1", "checkout.session.completed", "cs_test_1", "pi_1", "unhandled")
+        (account.practice_id, "evt_1", "checkout.session.expired", "cs_test_1", "pi_1", "unhandled")
     assert row.stripe_created == datetime.fromtimestamp(1_900_000_000, timezone.utc)
     assert row.payload["data"]["object"]["metadata"] == {"patient": "12"}
     again = post_event(client, account, payload)  # Stripe delivers again: answered, not reprocessed
