@@ -6,11 +6,14 @@ form-encoded bodies with bracketed nested keys (`metadata[patient]=12`,
 objects `{"object": "list", "data": [...], "has_more": ...}`, errors
 `{"error": {"type", "code", "message"}}`, and idempotency: a POST repeating an Idempotency-Key
 gets the first answer again. Endpoints: POST/GET /v1/checkout/sessions, GET
-/v1/checkout/sessions/<id>, POST /v1/refunds. It listens on 127.0.0.1 only, records every
-request (with its Idempotency-Key header), and can be told to fail or to mark a session paid.
+/v1/checkout/sessions/<id>, POST /v1/refunds, and GET /pay/<id>: a bare stand-in for the hosted
+Checkout page (the session's `url`), linking to its success and cancel URLs. It listens on
+127.0.0.1 only, records every request (with its Idempotency-Key header), and can be told to fail
+or to mark a session paid.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 import secrets
@@ -199,7 +202,27 @@ class StripeStub:
                 self._answer("POST")
 
             def do_GET(self):
+                if self.path.startswith("/pay/"):
+                    return self._checkout_page(self.path.removeprefix("/pay/"))
                 self._answer("GET")
+
+            def _checkout_page(self, session_id: str) -> None:
+                # Stands in for Stripe's hosted Checkout page: what the payer lands on, with the
+                # way back to the site (the test then posts the signed event itself).
+                with stub._lock:
+                    session = stub.sessions.get(session_id)
+                if session is None:
+                    self.send_error(404)
+                    return
+                data = (f'<!doctype html><html lang="en"><title>Stub Checkout</title><h1>Stub Checkout</h1>'
+                        f'<p id="amount">{session["amount_total"]} {session["currency"]}</p>'
+                        f'<p><a id="success" href="{html.escape(session["success_url"] or "")}">Pay</a> '
+                        f'<a id="cancel" href="{html.escape(session["cancel_url"] or "")}">Cancel</a></p>').encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def log_message(self, format, *args):
                 pass
