@@ -42,7 +42,7 @@ def test_patient_page_lists_items_with_details_overdue_and_balance(client, famil
     assert details and "billing-item-overdue" in details[0].attrs["class"].split()
     assert "Déjà réglé" in row.text and "120,00 €" in row.text and "En retard" in row.text
     assert "2e semestre" in page  # not due yet, shown unless the option says otherwise
-    assert "Régler en ligne" not in page  # online payment is not part of this page yet
+    assert "Régler en ligne" not in page  # the option payments_online is off by default
     for url in ("/", "/menu"):
         assert 'href="/paiements"' in text(client.get(url))
 
