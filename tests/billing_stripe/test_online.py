@@ -157,3 +157,28 @@ def test_no_form_when_nothing_due_or_option_off(client, online, stub):
     commit()
     r = client.post("/paiements/en-ligne", data={**_form(page), "amount": "10", "email": "a@example.org"})
     assert r.status_code == 303 and not stub.sessions
+
+
+def test_completed_and_async_events_at_the_same_time_make_one_payment(app, online):
+    # Two different event ids for one session: the row lock on the file makes the second wait
+    # and see the first one's payment (on SQLite, writes are serialised anyway).
+    import threading
+
+    practice, child, account, _items = online
+    obj = _paid(practice, child, 10000, "cs_race")
+    payloads = [event_body(kind, obj) for kind in ("checkout.session.completed",
+                                                   "checkout.session.async_payment_succeeded")]
+    barrier, answers = threading.Barrier(2), []
+
+    def deliver(payload):
+        client = app.test_client()
+        barrier.wait()
+        answers.append(post_event(client, account, payload).get_json()["status"])
+
+    threads = [threading.Thread(target=deliver, args=(p,)) for p in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == ["applied", "ignored"]
+    assert [p.amount_cents for p in _payments(child)] == [10000]
