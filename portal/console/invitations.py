@@ -12,8 +12,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -24,6 +23,7 @@ from portal.accounts.models import PatientAccount
 from portal.console.models import InvitationBatch, InvitationChannel, InvitationTemplate
 from portal.core import audit, jobs
 from portal.core.audit import Actor
+from portal.core.auth import is_minor
 from portal.core.db import insert_or_ignore, utcnow
 from portal.core.errors import Invalid, NotFound
 from portal.core.models import Practice
@@ -82,10 +82,6 @@ class Recipient:
         return bool(self.address1.strip() and (self.postal_code.strip() or self.city.strip()))
 
 
-def _minor(patient: Patient, practice: Practice) -> bool:
-    return patient.age_on(datetime.now(ZoneInfo(practice.timezone)).date()) < 18
-
-
 def recipient_of(patient: Patient, practice: Practice) -> Recipient:
     """The addressee: for a minor, the first responsible on file (parent 1, parent 2, then the
     financial responsible) with their own mobile and e-mail, else the file's; for an adult, the
@@ -93,7 +89,7 @@ def recipient_of(patient: Patient, practice: Practice) -> Recipient:
     "75011 Paris" line); otherwise the patient's, where the child lives."""
     own_mobile, own_email = patient_contact(patient)
     person = None
-    if _minor(patient, practice):
+    if is_minor(patient, practice):
         person = next((r for r in patient.responsibles_in_order if r.last_name or r.first_name), None)
     if person is None:
         return Recipient(patient.civility, patient.last_name, patient.first_name, *_lines(patient.address),

@@ -2,7 +2,6 @@
 remembered per person, and the check-in QR code of the day's visit scanned at the desk."""
 from __future__ import annotations
 
-import html as html_lib
 import re
 from datetime import timedelta
 
@@ -16,19 +15,10 @@ from portal.agenda.models import AppointmentStatus, CheckIn
 from portal.core.db import commit
 from tests.agenda.conftest import OPERATOR
 from tests.agenda.test_booking import slots_on
+from tests.booking.test_patient_space import _visit, text
 from tests.conftest import Auth, csrf_from
 
 PHONE = "06 12 34 56 78"
-
-
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
-def _visit(week, patient, slot):
-    return agenda.book_appointment(practice=week.practice, practitioner_id=week.practitioner.id,
-                                   appointment_type_id=week.type.id, patient_id=patient.id, starts_at=slot.starts_at,
-                                   actor=OPERATOR)
 
 
 def test_tout_afficher_adds_the_history_in_chronological_order(auth, client, week, make_patient, db):
