@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import PracticeOwned, Timestamped
@@ -66,7 +66,17 @@ class Payment(PracticeOwned, Timestamped, db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
 
     allocations: Mapped[list[Allocation]] = relationship(back_populates="payment", cascade="all, delete-orphan")
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
     recorded_by = relationship("StaffUser")
+
+    @property
+    def refunded_cents(self) -> int:
+        """What was given back of this payment (refunds under way count; failed ones don't)."""
+        return sum(r.amount_cents for r in self.refunds if r.status is not RefundStatus.failed)
+
+    @property
+    def net_cents(self) -> int:
+        return self.amount_cents - self.refunded_cents
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),
                       Index("ix_payment_patient", "practice_id", "patient_id", "paid_on"),
@@ -82,5 +92,49 @@ class Allocation(PracticeOwned, db.Model):
     amount_cents: Mapped[int] = mapped_column(Integer)
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
+
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
+class RefundStatus(str, enum.Enum):
+    pending = "pending"      # asked of Stripe, not settled yet: already counted (the money is leaving)
+    succeeded = "succeeded"
+    failed = "failed"        # Stripe could not give the money back: the payment counts in full again
+
+
+class Refund(PracticeOwned, Timestamped, db.Model):
+    """Money given back of one payment, on `refunded_on`: through Stripe for an online payment
+    (`stripe_refund_id`), by hand otherwise. Its parts take money back from the items the payment
+    had settled, so those items are due again from that date; a failed refund counts for nothing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    refunded_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[RefundStatus] = mapped_column(Enum(RefundStatus, native_enum=False, length=12),
+                                                 default=RefundStatus.succeeded)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(80))  # re_…; None for a refund by hand
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
+    parts: Mapped[list[RefundPart]] = relationship(back_populates="refund", cascade="all, delete-orphan")
+    recorded_by = relationship("StaffUser")
+
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),
+                      UniqueConstraint("practice_id", "stripe_refund_id"),
+                      Index("ix_refund_day", "practice_id", "refunded_on"))
+
+
+class RefundPart(PracticeOwned, db.Model):
+    """The part of a refund taken back from one item (the reverse of an `Allocation`)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("billing_item.id", ondelete="CASCADE"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+
+    refund: Mapped[Refund] = relationship(back_populates="parts")
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)

@@ -13,9 +13,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_currency, gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
-from portal.billing.models import OFFLINE_METHODS, Allocation, BillingItem, ItemKind, Payment, PaymentMethod
+from portal.billing.models import (OFFLINE_METHODS, Allocation, BillingItem, ItemKind, Payment, PaymentMethod, Refund,
+                                   RefundPart, RefundStatus)
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.errors import Invalid, NotFound
@@ -110,14 +111,10 @@ def ledger(*, practice_id: int, patient_id: int, at: date, due_only: bool = Fals
     items = list(db.session.scalars(
         select(BillingItem).where(BillingItem.practice_id == practice_id, BillingItem.patient_id == patient_id)
         .order_by(BillingItem.due_date, BillingItem.id)))
-    paid = dict(db.session.execute(
-        select(Allocation.item_id, func.sum(Allocation.amount_cents))
-        .join(Payment, Payment.id == Allocation.payment_id)
-        .where(Allocation.practice_id == practice_id, Payment.patient_id == patient_id, Payment.paid_on <= at)
-        .group_by(Allocation.item_id)).all())
+    paid = paid_per_item(practice_id=practice_id, patient_id=patient_id, at=at)
     result = Ledger(at=at)
     for item in items:
-        line = ItemLine(item, int(paid.get(item.id) or 0), at)
+        line = ItemLine(item, paid.get(item.id, 0), at)
         if item.kind is ItemKind.installment:
             if not due_only or line.due:
                 result.installments.append(line)
@@ -127,6 +124,27 @@ def ledger(*, practice_id: int, patient_id: int, at: date, due_only: bool = Fals
         select(Payment).where(Payment.practice_id == practice_id, Payment.patient_id == patient_id)
         .order_by(Payment.paid_on.desc(), Payment.id.desc())))
     return result
+
+
+def paid_per_item(*, practice_id: int, patient_id: int | None = None, item_ids: list[int] | None = None,
+                  at: date | None = None) -> dict[int, int]:
+    """What each item has received net of refunds, in one statement: allocations of payments
+    made on or before `at`, less the parts of refunds made on or before `at` (a failed refund
+    takes nothing back). Items without money are absent."""
+    given = (select(Allocation.item_id.label("item_id"), Allocation.amount_cents.label("cents"))
+             .join(Payment, Payment.id == Allocation.payment_id).where(Allocation.practice_id == practice_id))
+    taken = (select(RefundPart.item_id.label("item_id"), (-RefundPart.amount_cents).label("cents"))
+             .join(Refund, Refund.id == RefundPart.refund_id)
+             .where(RefundPart.practice_id == practice_id, Refund.status != RefundStatus.failed))
+    if patient_id is not None:
+        given, taken = given.where(Payment.patient_id == patient_id), taken.where(Refund.patient_id == patient_id)
+    if item_ids is not None:
+        given, taken = given.where(Allocation.item_id.in_(item_ids)), taken.where(RefundPart.item_id.in_(item_ids))
+    if at is not None:
+        given, taken = given.where(Payment.paid_on <= at), taken.where(Refund.refunded_on <= at)
+    both = union_all(given, taken).subquery()
+    rows = db.session.execute(select(both.c.item_id, func.sum(both.c.cents)).group_by(both.c.item_id))
+    return {item_id: int(cents) for item_id, cents in rows if cents}
 
 
 def balance_due(*, practice_id: int, patient_id: int, at: date) -> int:
@@ -192,9 +210,8 @@ def add_item(*, practice, patient, kind: ItemKind, label: str, amount_cents: int
     return item
 
 
-def _paid_on(item_id: int) -> int:
-    return int(db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
-                                 .where(Allocation.item_id == item_id)) or 0)
+def _paid_on(item: BillingItem) -> int:
+    return paid_per_item(practice_id=item.practice_id, item_ids=[item.id]).get(item.id, 0)
 
 
 def update_item(*, practice, patient, item: BillingItem, label: str, amount_cents: int, due_date: date | None,
@@ -202,7 +219,7 @@ def update_item(*, practice, patient, item: BillingItem, label: str, amount_cent
     """Change an item. Raises `Invalid` as `add_item` does, and when the new amount is below
     what was already paid on it. Audited with the amounts before and after."""
     label = _check_item(label, amount_cents, due_date)
-    paid = _paid_on(item.id)
+    paid = _paid_on(item)
     if amount_cents < paid:
         raise Invalid(_("Le montant ne peut pas être inférieur à ce qui a déjà été réglé (%(paid)s).",
                         paid=money(paid)), "amount")
@@ -219,7 +236,7 @@ def update_item(*, practice, patient, item: BillingItem, label: str, amount_cent
 def delete_item(*, practice, item: BillingItem, actor: Actor) -> None:
     """Remove an item entered by mistake. Raises `Invalid` when a payment was allocated to it
     (the money would vanish from the ledger). Audited."""
-    if _paid_on(item.id):
+    if _paid_on(item):
         raise Invalid(_("Des règlements sont affectés à « %(label)s » : il ne peut pas être supprimé.",
                         label=item.label))
     audit.record("billing.item_deleted", actor=actor, practice_id=practice.id, target=item,
@@ -242,10 +259,8 @@ def _open_items(practice_id: int, patient_id: int, item_ids: list[int] | None,
     items = list(db.session.scalars(query))
     if item_ids is not None and len(items) != len(set(item_ids)):
         raise NotFound()
-    paid = dict(db.session.execute(
-        select(Allocation.item_id, func.sum(Allocation.amount_cents))
-        .where(Allocation.item_id.in_([i.id for i in items])).group_by(Allocation.item_id)).all()) if items else {}
-    return [(i, i.amount_cents - int(paid.get(i.id) or 0)) for i in items if i.amount_cents > (paid.get(i.id) or 0)]
+    paid = paid_per_item(practice_id=practice_id, item_ids=[i.id for i in items]) if items else {}
+    return [(i, i.amount_cents - paid.get(i.id, 0)) for i in items if i.amount_cents > paid.get(i.id, 0)]
 
 
 def record_payment(*, practice, patient, amount_cents: int, method: PaymentMethod, paid_on: date,

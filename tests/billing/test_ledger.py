@@ -150,3 +150,31 @@ def test_amounts_typed_in_french(typed, cents):
 def test_bad_amounts_refused(typed):
     with pytest.raises(Invalid):
         services.parse_amount(typed)
+
+
+def test_a_refund_makes_its_items_due_again_from_its_date_and_a_failed_one_counts_for_nothing(family):
+    from portal.billing.models import Refund, RefundPart, RefundStatus
+
+    practice, child = family
+    a = _add(practice, child, "A", 100, date(2025, 1, 1))
+    b = _add(practice, child, "B", 100, date(2025, 2, 1))
+    payment = _pay(practice, child, 200, date(2025, 3, 1))
+    refund = Refund(practice_id=practice.id, patient_id=child.id, payment=payment, amount_cents=7000,
+                    refunded_on=date(2025, 3, 10), parts=[RefundPart(practice_id=practice.id, item_id=b.id,
+                                                                      amount_cents=7000)])
+    db.session.add(refund)
+    db.session.flush()
+
+    def balance(day):
+        return services.balance_due(practice_id=practice.id, patient_id=child.id, at=day)
+
+    assert balance(date(2025, 3, 9)) == 0
+    assert balance(date(2025, 3, 10)) == 7000
+    assert services.paid_per_item(practice_id=practice.id, item_ids=[a.id, b.id]) == {a.id: 10000, b.id: 3000}
+    assert payment.refunded_cents == 7000 and payment.net_cents == 13000
+    # What was refunded may be paid again, and only that much.
+    with pytest.raises(Invalid):
+        _pay(practice, child, 71, date(2025, 3, 12))
+    refund.status = RefundStatus.failed
+    db.session.flush()
+    assert balance(date(2025, 3, 10)) == 0 and payment.refunded_cents == 0
