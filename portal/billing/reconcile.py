@@ -80,6 +80,9 @@ def _check(practice: Practice, session: dict, summary: Summary) -> None:
     payment = db.session.scalar(select(Payment).where(Payment.practice_id == practice.id,
                                                       Payment.reference == sid[:80]))
     paid = _cents(session.get("amount_total"))
+    meta = session.get("metadata") or {}
+    if payment is None and not (meta.get("practice") or meta.get("patient")):
+        return  # not started by Sourire (the account may take other payments): none of the ledger's business
     if session.get("payment_status") == "paid":
         if payment is None:
             summary.found += 1

@@ -97,10 +97,14 @@ def test_a_paid_session_of_an_unknown_file_is_flagged_not_recorded(shop, stub, m
                                       success_url="https://s.test/ok", cancel_url="https://s.test/ko",
                                       metadata={"practice": stranger.practice_id, "patient": stranger.id},
                                       idempotency_key="k-foreign")
-    for session in (unknown, foreign):
+    elsewhere = create_checkout_session(shop.practice, amount_cents=9900, description="Boutique",
+                                        customer_email="a@b.fr", success_url="https://s.test/ok",
+                                        cancel_url="https://s.test/ko", metadata={},
+                                        idempotency_key="k-shop")  # the account's other business: not ours
+    for session in (unknown, foreign, elsewhere):
         stub.complete(session["id"])
     summary = _run(shop)
-    assert (summary.found, summary.fixed, summary.flagged) == (2, 0, 2)
+    assert (summary.sessions, summary.found, summary.fixed, summary.flagged) == (3, 2, 0, 2)
     flags = all_flags(shop.practice)
     assert sorted((f.kind, f.session_id, f.amount_cents) for f in flags) == sorted(
         [(FlagKind.unmatched, unknown["id"], 5000), (FlagKind.unmatched, foreign["id"], 7000)])
