@@ -29,7 +29,7 @@ from portal.agenda import planning, services as agenda, setup
 from portal.agenda.models import (Appointment, AppointmentType, CalendarEvent, ExtraRange, Replacement, ScheduleRange,
                                   SecretaryRight, Unavailability, WaitingEntry)
 from portal.agenda.waiting import add_to_waiting_list
-from portal.billing.models import BillingItem, Payment
+from portal.billing.models import BillingFlag, BillingItem, Payment
 from portal.booking import setup as booking
 from portal.booking.models import BookingBan, BookingSettings, KnownContact, VisitReason
 from portal.console.models import InvitationBatch, InvitationTemplate
@@ -216,6 +216,14 @@ def _add_ledger(t: Tenant) -> None:
         items.append(item.id)
         t.markers.append(f"Poste {tag}{i}")
     t.setup["item_id"] = items
+    # Paiements à vérifier: one open flag per practice, its message a marker.
+    from portal.billing.flags import raise_flag
+    from portal.billing.models import FlagKind
+
+    raise_flag(practice_id=t.practice.id, kind=FlagKind.unmatched, session_id=f"cs_test_{tag}",
+               message=f"Session orpheline {tag}", amount_cents=1234)
+    t.setup["flag_id"] = db.session.scalar(select(BillingFlag.id).where(BillingFlag.practice_id == t.practice.id))
+    t.markers.append(f"Session orpheline {tag}")
 
 
 def snapshot(t: Tenant, db) -> dict:
@@ -275,7 +283,9 @@ def snapshot(t: Tenant, db) -> dict:
         "ledger": [sorted((x.id, x.label, x.amount_cents) for x in db.session.scalars(
             select(BillingItem).where(BillingItem.practice_id == t.practice.id))),
             sorted((x.id, x.amount_cents) for x in db.session.scalars(
-                select(Payment).where(Payment.practice_id == t.practice.id)))],
+                select(Payment).where(Payment.practice_id == t.practice.id))),
+            sorted((x.id, x.resolved_at) for x in db.session.scalars(
+                select(BillingFlag).where(BillingFlag.practice_id == t.practice.id)))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }

@@ -1,15 +1,17 @@
 """The ledger: what a patient owes (schedule installments and fees), the payments received, and
 the allocations that tie one to the other. Paid and remaining amounts are computed from the
-allocations, never stored. Money in integer cents (DESIGN invariant 3)."""
+allocations, never stored; and the flags of online payments staff must check. Money in integer
+cents (DESIGN invariant 3)."""
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.db import PracticeOwned, Timestamped
+from portal.core.db import PracticeOwned, Timestamped, UTCDateTime
 from portal.extensions import db
 
 
@@ -138,3 +140,30 @@ class RefundPart(PracticeOwned, db.Model):
     refund: Mapped[Refund] = relationship(back_populates="parts")
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+class FlagKind(str, enum.Enum):
+    excess = "excess"                    # paid more than due: the ledger took the balance, the rest waits
+    unmatched = "unmatched"              # a paid session the ledger could not take (unknown file, other practice)
+    amount_mismatch = "amount_mismatch"  # the recorded payment differs from what the session was paid
+    not_paid = "not_paid"                # an online payment recorded for a session Stripe says is not paid
+
+
+class BillingFlag(PracticeOwned, Timestamped, db.Model):
+    """An online payment staff must look at ("À vérifier"): what the ledger could not settle by
+    itself. Never changes the ledger; closed by staff ("Marquer comme traité"). One per kind and
+    Checkout Session, so the daily reconciliation and the webhook never raise it twice."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[FlagKind] = mapped_column(Enum(FlagKind, native_enum=False, length=20))
+    session_id: Mapped[str] = mapped_column(String(255), default="")  # the Checkout Session (cs_…)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id", ondelete="SET NULL"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="SET NULL"))
+    amount_cents: Mapped[int] = mapped_column(Integer, default=0)  # the sum in question (the excess, the paid)
+    message: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+    patient = relationship("Patient")
+    resolved_by = relationship("StaffUser")
+
+    __table_args__ = (UniqueConstraint("practice_id", "kind", "session_id"),
+                      Index("ix_billing_flag_open", "practice_id", "resolved_at"))

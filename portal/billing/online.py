@@ -10,8 +10,8 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.billing import services
-from portal.billing.models import Payment, PaymentMethod
+from portal.billing import flags, services
+from portal.billing.models import FlagKind, Payment, PaymentMethod
 from portal.billing.stripe_account import configured_account
 from portal.billing.stripe_api import create_checkout_session
 from portal.billing.stripe_models import StripeEvent
@@ -105,6 +105,8 @@ def checkout_paid(record: StripeEvent, obj: dict) -> str:
         record.note = _("Reçu %(excess)s de plus que le solde restant dû (%(paid)s payés, %(due)s dus) : "
                         "à rembourser ou à affecter.", excess=services.money(excess), paid=services.money(paid),
                         due=services.money(due))
+        flags.raise_flag(practice_id=practice.id, kind=FlagKind.excess, session_id=reference, message=record.note,
+                         patient_id=patient.id, amount_cents=excess)  # shown to staff under "À vérifier"
     if taken <= 0:
         return IGNORED
     payer_id = _int(meta.get("payer"))

@@ -58,13 +58,13 @@ def test_the_cli_commands(app, week, db):
     assert result.exit_code == 0 and "reminder(s) queued" in result.output
 
 
-def test_rq_cron_loads_both_periodic_jobs(app):
+def test_rq_cron_loads_every_periodic_job(app):
     from rq.cron import CronScheduler
 
     scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]))
     scheduler.load_config_from_file(str(ROOT / "cron.py"))
     names = sorted(j.func.__name__ for j in scheduler.get_jobs())
-    assert names == ["extend_booking_windows", "send_reminders"]
+    assert names == ["extend_booking_windows", "reconcile_stripe", "send_reminders"]
 
 
 def test_a_longer_window_opens_at_once_not_tonight(week, db):

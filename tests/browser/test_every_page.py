@@ -79,6 +79,7 @@ PAGES = {
     "messaging.index": (PATIENT, lambda d: {}),
     "billing.index": (PATIENT, lambda d: {}),
     "billing.edit_item": (SECRETARY, lambda d: {"patient_id": d.lea_id, "item_id": d.item_id}),
+    "billing.to_check": (SECRETARY, lambda d: {}),
     "accounts.staff_security": (OWNER, lambda d: {}),
     "patients.index": (OWNER, lambda d: {"q": "lef"}),
     "patients.show": (OWNER, lambda d: {"patient_id": d.lea_id}),
@@ -376,6 +377,10 @@ def _build(app) -> Site:
     site.lea_id = lea.id
     from portal.billing.models import BillingItem
     site.item_id = _db.session.scalar(select(BillingItem.id).where(BillingItem.patient_id == lea.id).limit(1))
+    from portal.billing.flags import raise_flag  # a row on "Paiements à vérifier", so its table is checked too
+    from portal.billing.models import FlagKind
+    raise_flag(practice_id=practice.id, kind=FlagKind.excess, session_id="cs_test_demo", patient_id=lea.id,
+               amount_cents=2000, message="Reçu 20,00 € de plus que le solde restant dû : à rembourser ou à affecter.")
     kinds = agenda.appointment_types(practice_id=practice.id, practitioner_id=owner_doc.id)
     control = next(k for k in kinds if k.code == "CONT")
     site.type_id = control.id
