@@ -11,7 +11,7 @@ from portal.billing import reminders, services, stripe_account
 from portal.billing.models import ItemKind
 from portal.core.audit import Actor
 from portal.core.db import commit
-from tests.billing.conftest import OPERATOR, family, text  # noqa: F401  (fixture, helper)
+from tests.billing.conftest import OPERATOR, desk, family, text  # noqa: F401  (fixtures, helper)
 from tests.billing_stripe.conftest import PK, SK, WHSEC, stub  # noqa: F401  (fixture)
 from tests.factories import outbox
 
