@@ -48,7 +48,8 @@ class PayLink:
     @property
     def patient_name(self) -> str:
         """First name and initial only ("Léa M."): the link may be forwarded."""
-        return f"{self.patient.first_name} {self.patient.last_name[:1]}.".strip()
+        initial = self.patient.last_name[:1]
+        return f"{self.patient.first_name} {initial}." if initial else self.patient.first_name
 
 
 def _serializer() -> URLSafeSerializer:

@@ -133,8 +133,8 @@ def _texts(practice, patient, row: _Overdue, with_link: bool) -> tuple[str, str,
     ])
     sms = _("%(practice)s : %(label)s de %(patient)s (échéance du %(date)s), reste %(amount)s à régler.",
             practice=practice.name, label=item.label, patient=patient.first_name, date=due, amount=amount)
-    sms = f"{sms} {_('Régler en ligne : %(link)s', link=SECRET_MARK) if with_link else pay}"
-    return subject, email, sms
+    sms_pay = _("Régler en ligne : %(link)s", link=SECRET_MARK) if with_link else pay
+    return subject, email, f"{sms} {sms_pay}"
 
 
 def _practice_messages(practice: Practice, settings, now: datetime) -> list[Outgoing]:
