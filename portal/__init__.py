@@ -64,6 +64,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.billing import bp as billing_bp, online as billing_online, views as billing_views, views_console as billing_console  # noqa: F401,E501
     from portal.billing import views_flags as billing_flags  # noqa: F401
     from portal.billing.views_stripe import bp as stripe_bp
+    from portal.billing import views_reminders  # noqa: F401
+    from portal.billing.views_link import bp as paylinks_bp
     from portal.booking import bp as booking_bp, views as booking_views, views_settings as booking_settings_views  # noqa: F401,E501
     from portal.console import (bp as console_bp, views as console_views, views_cabinet,  # noqa: F401
                                 views_coordinates, views_invitations)
@@ -75,7 +77,7 @@ def _register_blueprints(app: Flask) -> None:
                               views_info as space_info_views)
 
     for bp in (core_bp, accounts_bp, space_bp, console_bp, patients_bp, agenda_bp, booking_bp, notify_bp, offers_bp,
-               messaging_bp, billing_bp, stripe_bp):
+               messaging_bp, billing_bp, stripe_bp, paylinks_bp):
         app.register_blueprint(bp)
 
 
@@ -85,6 +87,7 @@ def _register_cli(app: Flask) -> None:
     from portal.booking.cli import booking_cli
     from portal.core.cli import practice_cli
     from portal.demo.cli import demo_cli
+    from portal.billing.cli import billing_cli
     from portal.notify.cli import notify_cli
 
     for group in (practice_cli, staff_cli, demo_cli, booking_cli, notify_cli, billing_cli):

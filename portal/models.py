@@ -12,6 +12,6 @@ from portal.patients.models import Patient, Responsible  # noqa: F401
 from portal.space.models import CalendarAddition  # noqa: F401
 from portal.console.models import InvitationBatch, InvitationTemplate  # noqa: F401
 from portal.messaging.models import Message, MessageTemplate  # noqa: F401
-from portal.billing.models import (Allocation, BillingFlag, BillingItem, Payment, Refund,  # noqa: F401
-                                   RefundPart)
+from portal.billing.models import (Allocation, BillingFlag, BillingItem, OverdueReminderSettings,  # noqa: F401
+                                   Payment, Refund, RefundPart)
 from portal.billing.stripe_models import StripeAccount, StripeEvent  # noqa: F401

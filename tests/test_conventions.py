@@ -21,6 +21,7 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "por
                    "portal/billing/services.py",
                    "portal/billing/stripe_account.py", "portal/billing/stripe_api.py", "portal/billing/webhooks.py",
                    "portal/billing/online.py", "portal/billing/flags.py", "portal/billing/reconcile.py",
+                   "portal/billing/reminders.py", "portal/billing/paylinks.py",
                    "portal/billing/jobs.py"]
 
 
@@ -39,8 +40,10 @@ def test_public_endpoints_are_the_expected_ones(app):
     public = sorted(r.endpoint for r in app.url_map.iter_rules()
                     if r.endpoint != "static" and app.view_functions[r.endpoint].access == ("public",))
     # booking.*: a practice's public booking page; offers.*: the waiting-list offer link, opened
-    # by a random token (seed 003 § 3); stripe.webhook: Stripe's deliveries, proven by their signature
-    assert all(e.startswith(("accounts.", "core.", "booking.", "offers.", "stripe.webhook")) for e in public), public
+    # by a random token (seed 003 § 3); stripe.webhook: Stripe's deliveries, proven by their signature;
+    # paylinks.*: an overdue-payment reminder's link, opened by a signed, expiring token (issue 5)
+    assert all(e.startswith(("accounts.", "core.", "booking.", "offers.", "stripe.webhook", "paylinks."))
+               for e in public), public
 
 
 def test_views_do_not_call_stripe_pyotp_or_redis():

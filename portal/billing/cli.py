@@ -1,4 +1,5 @@
-"""`flask billing ...`: the daily Stripe reconciliation, for a system cron when RQ's is not used."""
+"""`flask billing ...`: the daily Stripe reconciliation and the overdue-payment reminders, for a
+system cron when RQ's is not used."""
 from __future__ import annotations
 
 import click
@@ -9,7 +10,8 @@ from portal.core.db import commit, utcnow
 from portal.core.models import Practice
 from portal.extensions import db
 
-billing_cli = AppGroup("billing", help="Paiements: reconciliation of online payments with Stripe.")
+billing_cli = AppGroup("billing", help="Payments: reconciliation of online payments with Stripe, overdue-payment "
+                                      "reminders.")
 
 
 @billing_cli.command("reconcile")
@@ -41,3 +43,14 @@ def reconcile(days, slug):
         click.echo(f"{s.practice}: {state}")
     click.echo(f"total: {sum(s.found for s in summaries)} found, {sum(s.fixed for s in summaries)} fixed, "
                f"{sum(s.flagged for s in summaries)} flagged, {sum(1 for s in summaries if s.skipped)} skipped")
+
+
+@billing_cli.command("send-overdue-reminders")
+def send_overdue_reminders_command():
+    """Queue the overdue-payment reminders due today in each practice's zone, by each practice's
+    settings (each item, step and channel once: safe to run more than once a day)."""
+    from portal.billing.reminders import send_overdue_reminders
+
+    count = send_overdue_reminders()
+    commit()
+    click.echo(f"{count} overdue-payment reminder(s) queued")

@@ -55,3 +55,25 @@ class OnlinePaymentForm(FlaskForm):
     amount = StringField(_l("Montant à régler (€)"), validators=[Length(max=20)])
     email = StringField(_l("E-mail pour le reçu"), validators=[Length(max=254)])
     token = HiddenField()
+
+
+class OverdueSettingsForm(FlaskForm):
+    """Relances de paiement: numbers typed as text, checked by the service, so a bad one comes
+    back as typed with its message."""
+    enabled = BooleanField(_l("Relancer les règlements en retard"))
+    first_after_days = StringField(_l("Première relance, jours après l'échéance"), validators=[Length(max=5)],
+                                   render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    every_days = StringField(_l("Puis tous les (jours)"), validators=[Length(max=5)],
+                             render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    max_count = StringField(_l("Nombre de relances au plus"), validators=[Length(max=5)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    by_email = BooleanField(_l("Par e-mail"))
+    by_sms = BooleanField(_l("Par SMS"))
+
+
+class PayLinkForm(FlaskForm):
+    """The payment link's page: only the e-mail for the receipt (never pre-filled: the link may
+    have been forwarded); `token` makes one Checkout Session per page."""
+    email = StringField(_l("E-mail pour le reçu"), validators=[Length(max=254)],
+                        render_kw={"autocomplete": "email", "inputmode": "email"})
+    token = HiddenField()

@@ -1,4 +1,4 @@
-"""Background jobs of Paiements."""
+"""Billing's periodic jobs (cron.py): the Stripe reconciliation and the overdue-payment reminders."""
 from __future__ import annotations
 
 from portal.core.db import commit, utcnow
@@ -15,3 +15,14 @@ def reconcile_stripe(days: int = 3) -> list[dict]:
     summaries = reconcile_all(utcnow(), days=days, after_each=commit)
     commit()
     return [s.as_dict() for s in summaries]
+
+
+@job
+def send_overdue_payment_reminders() -> int:
+    """Daily (cron.py): queue the overdue-payment reminders due today, each once (outbox keys),
+    so a second run the same day, or a re-run after a worker died, sends nothing more."""
+    from portal.billing.reminders import send_overdue_reminders
+
+    count = send_overdue_reminders()
+    commit()
+    return count

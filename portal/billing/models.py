@@ -11,7 +11,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, Enum, ForeignKey, Index,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.db import PracticeOwned, Timestamped, UTCDateTime
+from portal.core.db import PracticeOwned, Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
 
 
@@ -140,6 +140,8 @@ class RefundPart(PracticeOwned, db.Model):
     refund: Mapped[Refund] = relationship(back_populates="parts")
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
 class FlagKind(str, enum.Enum):
     excess = "excess"                    # paid more than due: the ledger took the balance, the rest waits
     unmatched = "unmatched"              # a paid session the ledger could not take (unknown file, other practice)
@@ -167,3 +169,24 @@ class BillingFlag(PracticeOwned, Timestamped, db.Model):
 
     __table_args__ = (UniqueConstraint("practice_id", "kind", "session_id"),
                       Index("ix_billing_flag_open", "practice_id", "resolved_at"))
+
+
+class OverdueReminderSettings(PracticeOwned, db.Model):
+    """A practice's overdue-payment reminders (issue 5): off unless switched on; the first one
+    `first_after_days` after the due date, then every `every_days`, at most `max_count`, by
+    e-mail and/or SMS. One row per practice; no row reads as the defaults, switched off."""
+
+    __tablename__ = "overdue_reminder_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_after_days: Mapped[int] = mapped_column(Integer, default=3)
+    every_days: Mapped[int] = mapped_column(Integer, default=7)
+    max_count: Mapped[int] = mapped_column(Integer, default=3)
+    by_email: Mapped[bool] = mapped_column(Boolean, default=True)
+    by_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("practice_id"),
+                      CheckConstraint("first_after_days >= 1 AND every_days >= 1 AND max_count >= 1",
+                                      name="positive_periods"))

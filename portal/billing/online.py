@@ -97,7 +97,10 @@ def checkout_paid(record: StripeEvent, obj: dict) -> str:
     practice = db.session.get(Practice, record.practice_id)
     today = services.practice_today(practice)
     paid = _int(obj.get("amount_total")) or 0
-    due = services.balance_due(practice_id=practice.id, patient_id=patient.id, at=today)
+    # A payment link's session names its item(s): paid on them only, up to what they lack.
+    item_ids = [i for i in (_int(v) for v in str(meta.get("items") or "").split(",")) if i] or None
+    due = (services.remaining_on_items(practice_id=practice.id, patient_id=patient.id, item_ids=item_ids) if item_ids
+           else services.balance_due(practice_id=practice.id, patient_id=patient.id, at=today))
     taken = min(paid, due)
     excess = paid - taken
     if excess:
@@ -113,7 +116,8 @@ def checkout_paid(record: StripeEvent, obj: dict) -> str:
     if payer_id not in {r.id for r in patient.responsibles}:
         payer_id = None
     payment = services.record_payment(practice=practice, patient=patient, amount_cents=taken,
-                                      method=PaymentMethod.online, paid_on=today, due_by=today, reference=reference,
+                                      method=PaymentMethod.online, paid_on=today, reference=reference,
+                                      item_ids=item_ids, due_by=None if item_ids else today,
                                       payer_id=payer_id, note=record.note if excess else "",
                                       actor=Actor.system("stripe"))
     _queue_receipt(practice, patient, payment, obj, today)

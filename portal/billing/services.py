@@ -263,6 +263,15 @@ def _open_items(practice_id: int, patient_id: int, item_ids: list[int] | None,
     return [(i, i.amount_cents - paid.get(i.id, 0)) for i in items if i.amount_cents > paid.get(i.id, 0)]
 
 
+def remaining_on_items(*, practice_id: int, patient_id: int, item_ids: list[int]) -> int:
+    """What these items of the file still lack, together (0 when one of them is not this file's:
+    a payment meant for them cannot be allocated)."""
+    try:
+        return sum(remaining for _item, remaining in _open_items(practice_id, patient_id, item_ids))
+    except NotFound:
+        return 0
+
+
 def record_payment(*, practice, patient, amount_cents: int, method: PaymentMethod, paid_on: date,
                    payer_id: int | None = None, reference: str = "", note: str = "",
                    item_ids: list[int] | None = None, due_by: date | None = None, recorded_by=None,

@@ -90,6 +90,7 @@ AUDIT_ACTION = {
     "billing.item_deleted": _l("Élément du compte du patient supprimé"),
     "billing.payment_recorded": _l("Règlement enregistré"),
     "billing.flag_resolved": _l("Paiement à vérifier marqué comme traité"),
+    "billing.overdue_settings_changed": _l("Relances de paiement modifiées"),
     "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
     "booking.profile_changed": _l("Profil du praticien modifié"),
     "booking.contact_added": _l("Contact autorisé à réserver"),
@@ -155,7 +156,8 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations"),
                "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini"),
                "BillingItem": _l("Échéance ou honoraires"), "Payment": _l("Règlement"),
-               "StripeAccount": _l("Compte Stripe"), "BillingFlag": _l("Paiement à vérifier")}
+               "StripeAccount": _l("Compte Stripe"), "BillingFlag": _l("Paiement à vérifier"),
+               "OverdueReminderSettings": _l("Relances de paiement")}
 # Paiements: how money was received, and the two kinds of items a file owes (seeds 000, 001).
 PAYMENT_METHOD = {"cheque": _l("Chèque"), "card": _l("Carte bancaire (au cabinet)"), "transfer": _l("Virement"),
                   "cash": _l("Espèces"), "online": _l("Virement (en ligne)")}

@@ -64,7 +64,7 @@ def test_rq_cron_loads_every_periodic_job(app):
     scheduler = CronScheduler(connection=Redis.from_url(app.config["REDIS_URL"]))
     scheduler.load_config_from_file(str(ROOT / "cron.py"))
     names = sorted(j.func.__name__ for j in scheduler.get_jobs())
-    assert names == ["extend_booking_windows", "reconcile_stripe", "send_reminders"]
+    assert names == ["extend_booking_windows", "reconcile_stripe", "send_overdue_payment_reminders", "send_reminders"]
 
 
 def test_a_longer_window_opens_at_once_not_tonight(week, db):

@@ -52,6 +52,7 @@ PAGES = {
     "booking.page": (ANON, lambda d: {"slug": d.slug}),
     "booking.cancel_by_link": (ANON, lambda d: {"slug": d.slug, "token": d.cancel_token}),
     "offers.offer": (ANON, lambda d: {"token": d.offer_token}),
+    "paylinks.show": (ANON, lambda d: {"token": d.paylink_token}),
     "space.home": (PATIENT, lambda d: {}),
     "space.menu": (PATIENT, lambda d: {}),
     "space.appointments": (PATIENT, lambda d: {"tout": 1}),
@@ -72,6 +73,7 @@ PAGES = {
     "console.options": (OWNER, lambda d: {}),
     "console.practitioners": (OWNER, lambda d: {}),
     "stripe.settings": (OWNER, lambda d: {}),
+    "billing.reminder_settings": (OWNER, lambda d: {}),
     "console.statistics": (OWNER, lambda d: {}),
     "messaging.inbox": (SECRETARY, lambda d: {}),
     "messaging.conversation": (SECRETARY, lambda d: {"patient_id": d.lea_id}),
@@ -161,6 +163,7 @@ class Site:
     invite_token: str = ""
     cancel_token: str = ""
     offer_token: str = ""
+    paylink_token: str = ""  # an overdue-payment reminder's link to one of Léa's unpaid items
     template_id: int = 0
     batch_id: int = 0
     item_id: int = 0  # an installment of Léa's (the demo's schedule)
@@ -381,6 +384,11 @@ def _build(app) -> Site:
     from portal.billing.models import FlagKind
     raise_flag(practice_id=practice.id, kind=FlagKind.excess, session_id="cs_test_demo", patient_id=lea.id,
                amount_cents=2000, message="Reçu 20,00 € de plus que le solde restant dû : à rembourser ou à affecter.")
+    from portal.billing import paylinks, services as billing
+    unpaid = next(line for line in billing.ledger(practice_id=practice.id, patient_id=lea.id, at=date.max).lines
+                  if line.remaining > 0)
+    site.paylink_token = paylinks.make_token(practice_id=practice.id, patient_id=lea.id, item_id=unpaid.item.id,
+                                             amount_cents=unpaid.remaining, now=datetime.now(ZoneInfo("UTC")))
     kinds = agenda.appointment_types(practice_id=practice.id, practitioner_id=owner_doc.id)
     control = next(k for k in kinds if k.code == "CONT")
     site.type_id = control.id
