@@ -12,5 +12,5 @@ from portal.patients.models import Patient, Responsible  # noqa: F401
 from portal.space.models import CalendarAddition  # noqa: F401
 from portal.console.models import InvitationBatch, InvitationTemplate  # noqa: F401
 from portal.messaging.models import Message, MessageTemplate  # noqa: F401
-from portal.billing.models import Allocation, BillingItem, Payment  # noqa: F401
+from portal.billing.models import Allocation, BillingItem, Payment, TeleconsultCharge  # noqa: F401
 from portal.billing.stripe_models import StripeAccount, StripeEvent  # noqa: F401
