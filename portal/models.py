@@ -13,5 +13,5 @@ from portal.space.models import CalendarAddition  # noqa: F401
 from portal.console.models import InvitationBatch, InvitationTemplate  # noqa: F401
 from portal.messaging.models import Message, MessageTemplate  # noqa: F401
 from portal.billing.models import (Allocation, BillingFlag, BillingItem, OverdueReminderSettings,  # noqa: F401
-                                   Payment, Refund, RefundPart)
+                                   Payment, Refund, RefundPart, TeleconsultCharge)
 from portal.billing.stripe_models import StripeAccount, StripeEvent  # noqa: F401

@@ -67,6 +67,7 @@ def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send
     """Cancel every visit, tell each patient once (e-mail, SMS if asked, and a notice in the
     patient space) through the outbox, and optionally block the freed time. Returns how many
     visits were cancelled."""
+    from portal.billing.teleconsult import release_on_cancel
     from portal.notify.services import queue_email, queue_notice, queue_sms
 
     if not message.strip():
@@ -84,6 +85,7 @@ def bulk_cancel(*, practice, appointments: list[Appointment], message: str, send
         queue_notice(practice_id=practice.id, patient_id=appointment.patient_id, text=text,
                      key=f"bulk_cancel:{appointment.id}", category="cancellation")
         appointment.cancelled_by, appointment.cancel_reason = "staff", message.strip()[:200]
+        release_on_cancel(appointment, actor=actor)  # an unpaid teleconsultation fee goes too
         if not block:
             offer_freed_time(appointment)
         else:

@@ -104,12 +104,13 @@ def update_remarks(patient: Patient, *, remarks: str, actor: Actor) -> None:
     audit.record("patient.remarks_changed", actor=actor, practice_id=patient.practice_id, target=patient)
 
 
-def _again(practice, appointment: Appointment, *, starts_at: datetime, extra: bool, actor: Actor) -> Appointment:
+def _again(practice, appointment: Appointment, *, starts_at: datetime, extra: bool, actor: Actor,
+           charge: bool = True) -> Appointment:
     return book_appointment(practice=practice, practitioner_id=appointment.practitioner_id,
                             appointment_type_id=appointment.appointment_type_id, patient_id=appointment.patient_id,
                             starts_at=starts_at, actor=actor, extra=extra, note=appointment.note,
                             patient_message=appointment.patient_message, reason=appointment.reason,
-                            teleconsult_mobile=appointment.teleconsult_mobile)
+                            teleconsult_mobile=appointment.teleconsult_mobile, charge=charge)
 
 
 def cancel_at_desk(practice, appointment: Appointment, *, reason: str, actor: Actor) -> None:
@@ -141,7 +142,10 @@ def move_appointment(appointment: Appointment, *, practice, starts_at: datetime,
     appointment.status = AppointmentStatus.cancelled
     appointment.cancelled_by, appointment.cancel_reason = "staff", "moved"
     db.session.flush()  # its time is free for the new booking (it may overlap the old one)
-    moved = _again(practice, appointment, starts_at=starts_at, extra=extra, actor=actor)
+    moved = _again(practice, appointment, starts_at=starts_at, extra=extra, actor=actor, charge=False)
+    from portal.billing.teleconsult import transfer
+
+    transfer(appointment, moved, practice=practice)  # the fee (paid or not) follows the visit
     audit.record("agenda.moved", actor=actor, practice_id=practice.id, target=moved,
                  details={"from_appointment": old_id, "starts_at": starts_at.isoformat()})
     offer_freed_time(appointment)

@@ -178,6 +178,9 @@ class TypeEditForm(FlaskForm):
     max_days_ahead = IntegerField(_l("Réservable jusqu'à (jours à l'avance)"), validators=[InputRequired(NUMBER)])
     booking_message = TextAreaField(_l("Message affiché à la réservation"), validators=[Length(max=2000)])
     teleconsultation = BooleanField(_l("Téléconsultation"))
+    prepayment = BooleanField(_l("Paiement à la réservation (téléconsultation)"))
+    price = StringField(_l("Prix de la visite (€)"), validators=[Length(max=20)],
+                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
     carte_vitale = BooleanField(_l("Carte Vitale à présenter"))
     patient_can_cancel = BooleanField(_l("Le patient peut l'annuler lui-même"))
     cancel_deadline_hours = IntegerField(_l("Annulation possible jusqu'à (heures avant)"),

@@ -29,6 +29,10 @@ class AppointmentType(PracticeOwned, db.Model):
     max_days_ahead: Mapped[int] = mapped_column(Integer, default=90)
     booking_message: Mapped[str] = mapped_column(Text, default="")
     teleconsultation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Seed 004's prepayment: a teleconsultation of this type owes `price_cents` from its booking
+    # (a fee in the ledger), shown unpaid (red) until paid online or marked paid by staff.
+    prepayment: Mapped[bool] = mapped_column(Boolean, default=False)
+    price_cents: Mapped[int | None] = mapped_column(Integer)
     carte_vitale: Mapped[bool] = mapped_column(Boolean, default=False)
     patient_can_cancel: Mapped[bool] = mapped_column(Boolean, default=True)
     cancel_deadline_hours: Mapped[int] = mapped_column(Integer, default=48)

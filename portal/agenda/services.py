@@ -162,13 +162,16 @@ def release_hold(appointment_id: int) -> None:
 def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int, patient_id: int | None,
                      starts_at: datetime, actor: Actor, extra: bool = False, note: str = "",
                      booked_by: str = "staff", reason: str = "", patient_message: str = "",
-                     teleconsult_mobile: str = "", hold_until: datetime | None = None) -> Appointment:
+                     teleconsult_mobile: str = "", hold_until: datetime | None = None,
+                     charge: bool = True) -> Appointment:
     """Book a visit. Without `extra`, the time must be an offered slot (templates or an extra
     range). With `hold_until` and no patient, the time is held for a newcomer confirming by SMS.
 
     The database refuses an overlap with another visit of the practitioner (so two parallel
     bookings of one slot cannot both succeed): that becomes `Conflict`. Raises `Invalid` for a
     past time or a time the templates do not offer, `NotFound` for ids of another practice.
+    A teleconsultation of a type with prepayment owes its price from now (`billing.teleconsult`),
+    unless `charge` is False (a move keeps the old visit's fee).
     """
     practitioner = get_practitioner(practice_id=practice.id, practitioner_id=practitioner_id)
     kind = db.session.scalar(select(AppointmentType).where(
@@ -214,6 +217,10 @@ def book_appointment(*, practice, practitioner_id: int, appointment_type_id: int
     audit.record("agenda.held" if patient is None else "agenda.booked", actor=actor, practice_id=practice.id,
                  target=appointment, details={"patient_id": patient.id if patient else None,
                                               "starts_at": starts_at.isoformat()})
+    if charge and patient is not None:
+        from portal.billing.teleconsult import charge_booking
+
+        charge_booking(practice=practice, appointment=appointment, actor=actor)
     return appointment
 
 
@@ -331,7 +338,8 @@ def get_appointment(*, practice_id: int, appointment_id: int) -> Appointment:
 
 
 def cancel_appointment(appointment: Appointment, *, actor: Actor, reason: str = "") -> None:
-    """Cancel a visit; its time is free again at once. A past visit cannot be cancelled."""
+    """Cancel a visit; its time is free again at once. A past visit cannot be cancelled. An
+    unpaid teleconsultation fee goes with it (a paid one stays, noted)."""
     if appointment.status is not AppointmentStatus.booked:
         raise Conflict(_("Ce rendez-vous n'est plus prévu."))
     if appointment.starts_at <= utcnow():
@@ -341,6 +349,9 @@ def cancel_appointment(appointment: Appointment, *, actor: Actor, reason: str = 
     appointment.cancel_reason = reason.strip()[:200]
     audit.record("agenda.cancelled", actor=actor, practice_id=appointment.practice_id, target=appointment,
                  details={"reason": reason[:200]})
+    from portal.billing.teleconsult import release_on_cancel
+
+    release_on_cancel(appointment, actor=actor)
     offer_freed_time(appointment)
 
 

@@ -29,8 +29,8 @@ from portal.extensions import db
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_SPAN_DAYS = 366
 TYPE_FIELDS = ("name", "code", "duration_minutes", "color", "online", "new_patients", "min_notice_hours",
-               "max_days_ahead", "booking_message", "teleconsultation", "carte_vitale", "patient_can_cancel",
-               "cancel_deadline_hours")
+               "max_days_ahead", "booking_message", "teleconsultation", "prepayment", "carte_vitale",
+               "patient_can_cancel", "cancel_deadline_hours")
 
 
 def find(model, *, practice_id: int, row_id: int):
@@ -61,13 +61,32 @@ def _check_type_values(values: dict) -> None:
         raise Invalid(_("Entre 0 heure et un an."), "cancel_deadline_hours")
 
 
-def update_appointment_type(kind: AppointmentType, *, actor: Actor, **values) -> AppointmentType:
-    """Change every setting of an appointment type (`TYPE_FIELDS`).
+def _price(text: str | None, prepayment: bool, teleconsultation: bool) -> int | None:
+    """The typed price in cents (empty: none). Prepayment needs a teleconsultation and a price."""
+    from portal.billing.services import parse_amount
+
+    cents = parse_amount(text, "price") if (text or "").strip() else None
+    if prepayment and not teleconsultation:
+        raise Invalid(_("Le paiement à la réservation ne concerne que les téléconsultations."), "prepayment")
+    if prepayment and cents is None:
+        raise Invalid(_("Indiquez le prix de la visite, payé à la réservation."), "price")
+    return cents
+
+
+def update_appointment_type(kind: AppointmentType, *, actor: Actor, price: str | None = None,
+                            **values) -> AppointmentType:
+    """Change every setting of an appointment type (`TYPE_FIELDS`, and the price typed as text
+    when `price` is given).
 
     Raises `Invalid` for an empty name, a duration out of 5 min–8 h, a colour that is not
-    #rrggbb, or notice, horizon or cancellation limits out of range. Records "agenda.type_changed".
+    #rrggbb, notice, horizon or cancellation limits out of range, a bad price, or prepayment
+    without a teleconsultation or a price. Records "agenda.type_changed".
     """
     values = {k: values[k] for k in TYPE_FIELDS}
+    if price is not None:
+        values["price_cents"] = _price(price, values["prepayment"], values["teleconsultation"])
+    elif values["prepayment"]:
+        _price("1" if kind.price_cents else "", True, values["teleconsultation"])  # the kept price
     values["name"], values["code"] = values["name"].strip(), (values["code"] or "").strip().upper()
     values["booking_message"] = (values["booking_message"] or "").strip()
     _check_type_values(values)
@@ -123,7 +142,7 @@ def copy_type_to(kind: AppointmentType, *, targets: list[Practitioner], actor: A
             raise Invalid(_("%(name)s a déjà un type « %(type)s ».", name=target.display_name, type=kind.name),
                           "practitioner_ids")
         copy = AppointmentType(practice_id=kind.practice_id, practitioner_id=target.id, position=len(existing),
-                               **{k: getattr(kind, k) for k in TYPE_FIELDS})
+                               price_cents=kind.price_cents, **{k: getattr(kind, k) for k in TYPE_FIELDS})
         db.session.add(copy)
         created.append(copy)
     db.session.flush()

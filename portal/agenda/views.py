@@ -12,6 +12,7 @@ from flask_login import current_user
 from portal.agenda import availability, bp, checkin, desk, planning, rights, services, waiting
 from portal.accounts.forms import ConfirmForm
 from portal.agenda.forms import BlockForm, BookingForm, DaysOffForm, ExtraForm, choices
+from portal.billing import teleconsult
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import Conflict, DomainError
@@ -57,6 +58,8 @@ def _planning(practitioner_id: int | None, day: date, form=None, status=200, con
                   blocks=blocks, events=events, form=form, block_form=block_form, days_off_form=days_off_form, extra_form=extra_form,
                   confirm=ConfirmForm(), conflict=conflict, nearby=nearby, timedelta=timedelta, now=utcnow(),
                   arrived=checkin.arrivals(practice_id=g.practice.id, appointment_ids=[a.id for a in appointments]),
+                  unpaid=teleconsult.unpaid_appointments(practice_id=g.practice.id,
+                                                         appointment_ids=[a.id for a in appointments]),
                   **desk.pick_context(form, practice_id=g.practice.id))
 
 

@@ -12,6 +12,8 @@ from portal.accounts.forms import ConfirmForm
 from portal.agenda import bp, desk, rights, services
 from portal.agenda.availability import free_slots
 from portal.agenda.forms import MoveForm, NoteForm, PatientPickForm, RemarksForm
+from portal.billing import teleconsult
+from portal.billing.forms import TeleconsultPaidForm
 from portal.core.auth import staff_required
 from portal.core.db import commit, utcnow
 from portal.core.errors import DomainError
@@ -31,9 +33,10 @@ def patient_pick():
 
 
 def _page(appointment, *, status=200, note_form=None, remarks_form=None, move_form=None, copy_form=None,
-          conflict=None):
+          conflict=None, paid_form=None):
     rights.require(current_user, appointment.practitioner_id, "view")
     shown = date_arg("jour") or desk.day_of(g.practice, appointment.starts_at)
+    charge = teleconsult.charge_of(appointment)
     slots = free_slots(practice=g.practice, practitioner_id=appointment.practitioner_id, first=shown, last=shown,
                        appointment_type_id=appointment.appointment_type_id)
     return render("agenda/appointment.html", status=status, appointment=appointment, patient=appointment.patient,
@@ -42,7 +45,9 @@ def _page(appointment, *, status=200, note_form=None, remarks_form=None, move_fo
                   note_form=note_form or NoteForm(formdata=None, note=appointment.note),
                   remarks_form=remarks_form or RemarksForm(formdata=None, remarks=appointment.patient.remarks),
                   move_form=move_form or MoveForm(formdata=None), copy_form=copy_form or MoveForm(formdata=None, prefix="copie"),
-                  confirm=ConfirmForm(), conflict=conflict)
+                  confirm=ConfirmForm(), conflict=conflict, charge=charge,
+                  charge_left=teleconsult.remaining(charge) if charge else 0,
+                  paid_form=paid_form or TeleconsultPaidForm(formdata=None))
 
 
 def _load(appointment_id: int, right: str = "book"):
@@ -135,3 +140,26 @@ def move(appointment_id: int):
 @staff_required()
 def duplicate(appointment_id: int):
     return _reschedule(appointment_id, copy=True)
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/payee", methods=["POST"])
+@staff_required()
+def teleconsult_paid(appointment_id: int):
+    """Staff mark a prepaid teleconsultation paid (an offline payment on its fee, audited);
+    marking it twice is refused (409) with the reason in place."""
+    appointment = _load(appointment_id)
+    form = TeleconsultPaidForm()
+    if not form.validate_on_submit():
+        return _page(appointment, status=422, paid_form=form)
+    try:
+        teleconsult.mark_paid(practice=g.practice, appointment=appointment, method=form.method.data,
+                              reference=form.reference.data or "", recorded_by=current_user, actor=current_actor())
+    except DomainError as exc:
+        db.session.rollback()
+        appointment = services.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
+        if exc.status == 409:
+            return _page(appointment, status=409, conflict=exc.message, paid_form=form)
+        form_errors_from(exc, form)
+        return _page(appointment, status=422, paid_form=form)
+    commit()
+    return done(_("Téléconsultation marquée payée."), "agenda.appointment", appointment_id=appointment.id)

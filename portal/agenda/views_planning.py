@@ -12,6 +12,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.agenda import bp, planning, rights, services
 from portal.agenda.forms import choices
 from portal.agenda.forms_planning import EventForm
+from portal.billing import teleconsult
 from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
@@ -55,6 +56,12 @@ def _event_form(team: list, **kw) -> EventForm:
     return form
 
 
+def _unpaid(plans) -> set[int]:
+    """The unpaid teleconsultations among the visits shown (one query, seed 004's red)."""
+    return teleconsult.unpaid_appointments(practice_id=g.practice.id, appointment_ids=[
+        a.id for plan in plans for cell in plan.days for a in cell.appointments])
+
+
 def _week(practitioner_id: int | None, day: date, *, form=None, editing=None, status=200):
     team = _visible_team()
     practitioner = _chosen(team, practitioner_id)
@@ -69,7 +76,8 @@ def _week(practitioner_id: int | None, day: date, *, form=None, editing=None, st
                   team=team, practitioner=practitioner, day=day, first=first, last=last, plan=plan,
                   form=form, editing=editing, week_events=week_events, confirm=ConfirmForm(),
                   can_manage=_can_manage(practitioner), nav_view="week", nav_prev=day - timedelta(days=7),
-                  nav_next=day + timedelta(days=7), event_class=planning.event_color_class)
+                  nav_next=day + timedelta(days=7), event_class=planning.event_color_class,
+                  unpaid=_unpaid([plan] if plan else []))
 
 
 @bp.route("/semaine")
@@ -86,7 +94,8 @@ def _all(day: date, mode: str):
     step = timedelta(days=1 if mode == "day" else 7)
     return render("agenda/all.html", fragment="agenda/_all.html", target="agenda-all", team=team, plans=plans,
                   day=day, first=first, last=last, mode=mode, nav_view="all" if mode == "day" else "all_week",
-                  nav_prev=day - step, nav_next=day + step, practitioner=None, event_class=planning.event_color_class)
+                  nav_prev=day - step, nav_next=day + step, practitioner=None, event_class=planning.event_color_class,
+                  unpaid=_unpaid(plans))
 
 
 @bp.route("/tous")
@@ -106,11 +115,14 @@ def all_week():
 @bp.route("/passe")
 @staff_required()
 def past():
-    """The last 30 days of visits, newest first, no-shows on top (seed 004)."""
+    """The last 30 days of visits, newest first, unpaid teleconsultations then no-shows on top
+    (seed 004)."""
     team = _visible_team()
     practitioner = _chosen(team, id_arg("praticien"))
     visits = planning.past_visits(practice=g.practice, practitioner_id=practitioner.id) if practitioner else None
-    return render("agenda/past.html", team=team, practitioner=practitioner, visits=visits,
+    unpaid = teleconsult.unpaid_appointments(practice_id=g.practice.id, appointment_ids=[
+        a.id for a in visits.attention + visits.visits]) if visits else set()
+    return render("agenda/past.html", team=team, practitioner=practitioner, visits=visits, unpaid=unpaid,
                   day=planning.today_in(g.practice), nav_view="past", days=planning.PAST_DAYS)
 
 

@@ -107,7 +107,9 @@ def _type(type_id: int) -> AppointmentType:
 
 
 def _type_page(kind, status=200, form=None, copy_form=None):
-    form = form or TypeEditForm(formdata=None, obj=kind)
+    if form is None:
+        form = TypeEditForm(formdata=None, obj=kind)
+        form.price.data = f"{kind.price_cents // 100},{kind.price_cents % 100:02d}" if kind.price_cents else ""
     copy_form = copy_form or CopyTypeForm(formdata=None)
     copy_form.practitioner_ids.choices = choices(
         (p.id, p.display_name) for p in services.practitioners(g.practice.id)
@@ -131,7 +133,7 @@ def save_type(type_id):
     if not form.validate_on_submit():
         return _type_page(kind, 422, form=form)
     try:
-        setup.update_appointment_type(kind, actor=current_actor(),
+        setup.update_appointment_type(kind, actor=current_actor(), price=form.price.data or "",
                                       **{name: form[name].data for name in setup.TYPE_FIELDS})
     except DomainError as exc:
         db.session.rollback()

@@ -77,3 +77,16 @@ class PayLinkForm(FlaskForm):
     email = StringField(_l("E-mail pour le reçu"), validators=[Length(max=254)],
                         render_kw={"autocomplete": "email", "inputmode": "email"})
     token = HiddenField()
+
+
+class TeleconsultPaidForm(FlaskForm):
+    """Staff mark a teleconsultation paid: how the money came, and an optional reference."""
+    method = SelectField(_l("Moyen de paiement"),
+                         choices=[SelectChoice(k, PAYMENT_METHOD[k]) for k in ("cheque", "card", "transfer", "cash")])
+    reference = StringField(_l("Référence (n° de chèque, de virement…)"), validators=[Length(max=REFERENCE_MAX)])
+
+
+class TeleconsultPayForm(FlaskForm):
+    """"Payer maintenant": the e-mail for the receipt; `token` makes one Checkout Session per form."""
+    email = StringField(_l("E-mail pour le reçu"), validators=[Length(max=254)])
+    token = HiddenField()

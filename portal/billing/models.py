@@ -190,3 +190,15 @@ class OverdueReminderSettings(PracticeOwned, db.Model):
     __table_args__ = (UniqueConstraint("practice_id"),
                       CheckConstraint("first_after_days >= 1 AND every_days >= 1 AND max_count >= 1",
                                       name="positive_periods"))
+
+
+class TeleconsultCharge(PracticeOwned, db.Model):
+    """The fee a prepaid teleconsultation owes (seed 004), tied to its appointment. A table of its
+    own rather than a column: altering `appointment` on SQLite rebuilds it and drops its
+    no-overlap triggers. Paid or not is read from the item's allocations, never stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("billing_item.id", ondelete="CASCADE"), index=True)
+
+    item: Mapped[BillingItem] = relationship()

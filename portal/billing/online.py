@@ -41,6 +41,16 @@ def receipt_email(patient) -> str:
     return (owner.email if owner and owner.email else patient_contact(patient)[1]) or ""
 
 
+def check_email(email: str | None) -> str:
+    """The receipt's e-mail, trimmed. Raises `Invalid` on 'email' when missing or malformed."""
+    email = (email or "").strip()
+    if not email:
+        raise Invalid(_("L'adresse e-mail est nécessaire pour recevoir le reçu."), "email")
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise Invalid(_("Saisissez une adresse e-mail valide."), "email")
+    return email
+
+
 def start_checkout(*, practice, patient, amount_text: str, email: str, token: str, success_url: str,
                    cancel_url: str) -> dict:
     """Check the amount (above zero, never above the balance due) and the e-mail, then create the
@@ -51,11 +61,7 @@ def start_checkout(*, practice, patient, amount_text: str, email: str, token: st
     if amount > due:
         raise Invalid(_("Le montant ne peut pas dépasser le solde restant dû (%(due)s).", due=services.money(due)),
                       "amount")
-    email = (email or "").strip()
-    if not email:
-        raise Invalid(_("L'adresse e-mail est nécessaire pour recevoir le reçu."), "email")
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise Invalid(_("Saisissez une adresse e-mail valide."), "email")
+    email = check_email(email)
     if not TOKEN.match(token or ""):
         raise Invalid(_("Le formulaire a expiré : rechargez la page."))
     payer = services.default_responsible(patient)
@@ -71,10 +77,21 @@ def _int(value) -> int | None:
     return int(value) if str(value or "").isdigit() else None
 
 
+def _metadata_items(meta: dict) -> list[int] | None:
+    """The item ids a session pays when its metadata names them (`items`: "12" or "12,13", as a
+    teleconsultation's "Payer maintenant" sets it), else None: the oldest due items."""
+    raw = str(meta.get("items") or "").strip()
+    if not raw:
+        return None
+    ids = [_int(part.strip()) for part in raw.split(",")]
+    return ids if ids and None not in ids else []
+
+
 @on_event(*PAID_EVENTS)
 def checkout_paid(record: StripeEvent, obj: dict) -> str:
     """A paid Checkout Session: one online payment for the file named in its metadata, allocated
-    to the oldest due items, a receipt queued, once per session whatever the events."""
+    to the items its metadata names (`items`, a teleconsultation's fee) or else to the oldest due
+    items, a receipt queued, once per session whatever the events."""
     if obj.get("object") != "checkout.session" or obj.get("payment_status") != "paid":
         return IGNORED
     meta = obj.get("metadata") or {}
@@ -97,10 +114,13 @@ def checkout_paid(record: StripeEvent, obj: dict) -> str:
     practice = db.session.get(Practice, record.practice_id)
     today = services.practice_today(practice)
     paid = _int(obj.get("amount_total")) or 0
-    # A payment link's session names its item(s): paid on them only, up to what they lack.
-    item_ids = [i for i in (_int(v) for v in str(meta.get("items") or "").split(",")) if i] or None
-    due = (services.remaining_on_items(practice_id=practice.id, patient_id=patient.id, item_ids=item_ids) if item_ids
-           else services.balance_due(practice_id=practice.id, patient_id=patient.id, at=today))
+    # A payment link's or a teleconsultation's session names its item(s): paid on them only, up to
+    # what they lack (nothing when they are not this file's: then all of it is flagged as excess).
+    item_ids = _metadata_items(meta)
+    if item_ids is None:
+        due = services.balance_due(practice_id=practice.id, patient_id=patient.id, at=today)
+    else:
+        due = services.remaining_on_items(practice_id=practice.id, patient_id=patient.id, item_ids=item_ids)
     taken = min(paid, due)
     excess = paid - taken
     if excess:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, g, make_response, redirect, request, url_for
+from flask import abort, current_app, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 
-from portal.billing import bp, online, services
-from portal.billing.forms import OnlinePaymentForm
-from portal.core.auth import module_required, patient_required
+from portal.agenda import services as agenda
+from portal.billing import bp, online, services, teleconsult
+from portal.billing.forms import OnlinePaymentForm, TeleconsultPayForm
+from portal.core.auth import module_open, module_required, patient_required
 from portal.core.errors import DomainError
-from portal.core.security import CSP
-from portal.core.web import form_errors_from, invalid, not_done, render
+from portal.core.security import allow_checkout_form
+from portal.core.web import form_errors_from, invalid, not_done, refused, render
 from portal.extensions import limiter
 
 ONLINE_LIMIT = "10 per 10 minutes"
@@ -31,9 +32,12 @@ def _page(ledger, today, form=None, status=200):
     if form is not None:
         # The form's answer is a redirect to Stripe's hosted Checkout: browsers check the
         # redirect's target against the page's form-action, so Checkout's origin is allowed here.
-        origin = current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
-        resp.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+        allow_checkout_form(resp, _checkout_origin())
     return resp
+
+
+def _checkout_origin() -> str:
+    return current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
 
 
 def _typed(cents: int) -> str:
@@ -79,6 +83,53 @@ def pay_online():
         except DomainError as exc:
             form_errors_from(exc, form)
     return _page(ledger, today, form, status=422)
+
+
+def _my_charge(appointment_id: int):
+    """One of the shown patient's visits with a teleconsultation fee, or 404 (any other id)."""
+    appointment = agenda.get_appointment(practice_id=g.practice.id, appointment_id=appointment_id)
+    if appointment.patient_id != g.patient.id:
+        abort(404)
+    return appointment, teleconsult.get_charge(practice_id=g.practice.id, appointment_id=appointment.id)
+
+
+def _pay_page(appointment, charge, form=None, status=200):
+    form = form or TeleconsultPayForm(formdata=None, email=online.receipt_email(g.patient),
+                                      token=secrets.token_urlsafe(24))
+    page = dict(appointment=appointment, charge=charge, left=teleconsult.remaining(charge), form=form,
+                returned=request.args.get("en_ligne") == RETURNED)
+    resp = make_response(invalid("billing/teleconsult.html", **page) if status == 422 else
+                         render("billing/teleconsult.html", status=status, **page))
+    return allow_checkout_form(resp, _checkout_origin())
+
+
+@bp.route("/paiements/teleconsultation/<int:appointment_id>", methods=["GET", "POST"])
+@patient_required
+@module_required("appointments")
+@limiter.limit(ONLINE_LIMIT, methods=["POST"])
+def pay_teleconsult(appointment_id: int):
+    """"Payer" a teleconsultation (seed 004): its fee, and the e-mail for the receipt; the POST
+    creates the Checkout Session and sends the payer to Stripe (303). Refused when the practice
+    does not offer online payment; 422 in place with what was typed on a bad e-mail."""
+    appointment, charge = _my_charge(appointment_id)
+    if not (module_open("payments") and online.offered(g.practice)):
+        return refused(_("Le paiement en ligne n'est pas proposé par ce cabinet."), "space.appointments")
+    if request.method == "GET":
+        return _pay_page(appointment, charge)
+    form = TeleconsultPayForm()
+    if form.validate_on_submit():
+        try:
+            checkout = teleconsult.start_checkout(
+                practice=g.practice, appointment=appointment, email=form.email.data, token=form.token.data,
+                success_url=url_for("billing.pay_teleconsult", appointment_id=appointment.id, en_ligne=RETURNED,
+                                    _external=True),
+                cancel_url=url_for("billing.pay_teleconsult", appointment_id=appointment.id, _external=True))
+            return redirect(checkout["url"], code=303)
+        except DomainError as exc:
+            if exc.status == 409:
+                return refused(exc.message, "space.appointments")
+            form_errors_from(exc, form)
+    return _pay_page(appointment, charge, form, status=422)
 
 
 @bp.app_template_filter("money")

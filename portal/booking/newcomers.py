@@ -199,5 +199,8 @@ def confirm_newcomer(practice: Practice, request: BookingRequest, code: str, *, 
     db.session.flush()
     audit.record("agenda.booked", actor=actor, practice_id=practice.id, target=appointment,
                  details={"patient_id": patient.id, "starts_at": appointment.starts_at.isoformat(), "online": True})
+    from portal.billing.teleconsult import charge_booking
+
+    charge_booking(practice=practice, appointment=appointment, actor=actor)  # held: not charged until now
     send_confirmation(appointment)
     return appointment

@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, g, redirect, request, session, url_for
+import secrets
+
+from flask import Response, abort, current_app, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.agenda import services as agenda
 from portal.agenda.availability import replacements_between
+from portal.billing import online, teleconsult
+from portal.billing.forms import TeleconsultPayForm
 from portal.booking import bp, confirmations, newcomers, services
 from portal.booking.forms import AccountBookingForm, CancelForm, CodeForm, NewcomerForm, ResendForm
 from portal.core.auth import public
 from portal.core.db import commit, utcnow
 from portal.core.errors import Conflict, DomainError, NotFound
+from portal.core.security import allow_checkout_form
 from portal.core.web import current_actor, date_arg, done, form_errors_from, id_arg, parse_instant, refused, render
 from portal.extensions import db, limiter
 from portal.patients.services import linked_patients
@@ -210,22 +215,71 @@ def resend(slug):
     return done(_("Un nouveau code vous a été envoyé."), "booking.confirm", slug=slug)
 
 
+def _booked_appointment(practice):
+    """The appointment this browser just booked (the session says which), or None."""
+    appointment_id = session.get(BOOKED)
+    if not isinstance(appointment_id, int):
+        return None
+    try:
+        return agenda.get_appointment(practice_id=practice.id, appointment_id=appointment_id)
+    except NotFound:
+        abort(404)
+
+
+def _booked_page(practice, appointment, pay_form=None, status=200):
+    charge = teleconsult.charge_of(appointment)
+    left = teleconsult.remaining(charge) if charge else 0
+    can_pay = left > 0 and practice.module_on("payments") and online.offered(practice)
+    if can_pay and pay_form is None:
+        pay_form = TeleconsultPayForm(formdata=None, email=online.receipt_email(appointment.patient),
+                                      token=secrets.token_urlsafe(24))
+    resp = make_response(render("booking/booked.html", status=status, practice=practice, appointment=appointment,
+                                local=appointment.starts_at.astimezone(ZoneInfo(practice.timezone)),
+                                room=agenda.room_url(appointment), signed_in=_signed_in(practice),
+                                can_cancel=confirmations.can_cancel_online(appointment),
+                                cancel_token=confirmations.cancel_token(appointment), charge=charge, left=left,
+                                pay_form=pay_form if can_pay else None,
+                                paid_returned=request.args.get("paiement") == "confirmation"))
+    if can_pay:
+        allow_checkout_form(resp, current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com")
+    return resp
+
+
 @bp.route("/cabinet/<slug>/rendez-vous/confirme")
 @public
 def booked(slug):
     practice = _practice(slug)
-    appointment_id = session.get(BOOKED)
-    if not isinstance(appointment_id, int):
+    appointment = _booked_appointment(practice)
+    if appointment is None:
         return redirect(url_for("booking.page", slug=slug), code=303)
-    try:
-        appointment = agenda.get_appointment(practice_id=practice.id, appointment_id=appointment_id)
-    except NotFound:
-        abort(404)
-    return render("booking/booked.html", practice=practice, appointment=appointment,
-                  local=appointment.starts_at.astimezone(ZoneInfo(practice.timezone)),
-                  room=agenda.room_url(appointment), signed_in=_signed_in(practice),
-                  can_cancel=confirmations.can_cancel_online(appointment),
-                  cancel_token=confirmations.cancel_token(appointment))
+    return _booked_page(practice, appointment)
+
+
+@bp.route("/cabinet/<slug>/rendez-vous/payer", methods=["POST"])
+@public
+@limiter.limit(BOOKING_LIMIT)
+def pay_booked(slug):
+    """"Payer maintenant" right after booking a prepaid teleconsultation (seed 004): a Checkout
+    Session for its fee, then Stripe (303). Only for the visit this browser just booked."""
+    practice = _practice(slug)
+    appointment = _booked_appointment(practice)
+    if appointment is None or not (practice.module_on("payments") and online.offered(practice)):
+        return refused(_("Le paiement en ligne n'est pas proposé par ce cabinet."), "booking.page", slug=slug)
+    form = TeleconsultPayForm()
+    if form.validate_on_submit():
+        try:
+            checkout = teleconsult.start_checkout(
+                practice=practice, appointment=appointment, email=form.email.data, token=form.token.data,
+                success_url=url_for("booking.booked", slug=slug, paiement="confirmation", _external=True),
+                cancel_url=url_for("booking.booked", slug=slug, _external=True))
+            return redirect(checkout["url"], code=303)
+        except NotFound:
+            abort(404)
+        except DomainError as exc:
+            if exc.status == 409:
+                return refused(exc.message, "booking.booked", slug=slug)
+            form_errors_from(exc, form)
+    return _booked_page(practice, appointment, form, status=422)
 
 
 @bp.route("/cabinet/<slug>/rendez-vous/annuler/<token>", methods=["GET", "POST"])

@@ -91,6 +91,7 @@ AUDIT_ACTION = {
     "billing.payment_recorded": _l("Règlement enregistré"),
     "billing.flag_resolved": _l("Paiement à vérifier marqué comme traité"),
     "billing.overdue_settings_changed": _l("Relances de paiement modifiées"),
+    "billing.teleconsult_cancelled_paid": _l("Téléconsultation réglée annulée (remboursement éventuel)"),
     "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
     "booking.profile_changed": _l("Profil du praticien modifié"),
     "booking.contact_added": _l("Contact autorisé à réserver"),

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from portal.accounts import patient_signin
 from portal.agenda import services as agenda
+from portal.billing import teleconsult
 from portal.console import services as console
 from portal.accounts.forms import ConfirmForm
 from portal.core.auth import module_open, staff_required
@@ -25,8 +26,9 @@ def index():
     query = request.args.get("q", "").strip()[:100]
     # One more than shown, to know whether to ask for a more precise search.
     patients = services.search_patients(practice_id=g.practice.id, query=query, limit=RESULTS + 1)
+    unpaid = teleconsult.unpaid_patients(practice_id=g.practice.id, patient_ids=[p.id for p in patients[:RESULTS]])
     return render("patients/index.html", fragment="patients/_results.html", target="patients-results",
-                  patients=patients[:RESULTS], more=len(patients) > RESULTS, query=query,
+                  patients=patients[:RESULTS], more=len(patients) > RESULTS, query=query, unpaid=unpaid,
                   pending_requests=requests.count_pending(g.practice.id))
 
 
@@ -53,7 +55,9 @@ def show(patient_id: int):
     upcoming, history, missed = agenda.patient_appointments(patient=patient)
     return render("patients/show.html", patient=patient, confirm=ConfirmForm(), tab=tab,
                   accounts=patient_signin.accounts_for_patient(patient), upcoming=upcoming, history=history,
-                  missed=missed, **(_messages_tab(patient) if tab == "messages" else {}),
+                  missed=missed, unpaid=teleconsult.unpaid_appointments(
+                      practice_id=g.practice.id, appointment_ids=[a.id for a in upcoming + history[:30]])
+                  if tab == "rendez-vous" else set(), **(_messages_tab(patient) if tab == "messages" else {}),
                   **(_payments_tab(patient) if tab == "paiements" else {}))
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user, login_user
 from portal.accounts import passkeys, patient_signin
 from portal.accounts.forms import ChangePasswordForm, ConfirmForm
 from portal.agenda import checkin, ics, services as agenda
+from portal.billing import online, teleconsult
 from portal.booking import confirmations
 from portal.booking.forms import CancelForm
 from portal.notify import reminder_rules, services as notify
@@ -45,7 +46,16 @@ def home():
 
         notices = [n for n in notices if n.category != NOTICE_CATEGORY]
     return render("space/home.html", next_visit=upcoming[0] if upcoming else None, notices=notices,
-                  family=[(p, family.get(p.id)) for p in others], confirm=ConfirmForm())
+                  family=[(p, family.get(p.id)) for p in others], confirm=ConfirmForm(), **_owed())
+
+
+def _owed() -> dict:
+    """The shown patient's unpaid teleconsultations (seed 004: red until paid) and whether a
+    "Payer" button may be offered."""
+    if not module_open("appointments"):
+        return {"owed": [], "can_pay": False}
+    return {"owed": teleconsult.unpaid_of_patient(practice_id=g.practice.id, patient_id=g.patient.id),
+            "can_pay": module_open("payments") and online.offered(g.practice)}
 
 
 @bp.route("/rendez-vous")
@@ -65,7 +75,7 @@ def appointments():
                   can_cancel={a.id for a in upcoming if confirmations.can_cancel_online(a)},
                   rooms={a.id: agenda.room_url(a) for a in upcoming if a.room_token}, now=utcnow(),
                   timedelta=timedelta, qr=qr, map_url=cabinet.cabinet_card(g.practice, request.user_agent.string).map_url,
-                  added=cabinet.added_to_calendar(current_user, [a.id for a in upcoming]))
+                  added=cabinet.added_to_calendar(current_user, [a.id for a in upcoming]), **_owed())
 
 
 @bp.route("/menu")

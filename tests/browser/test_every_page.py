@@ -80,6 +80,7 @@ PAGES = {
     "messaging.templates": (OWNER, lambda d: {}),
     "messaging.index": (PATIENT, lambda d: {}),
     "billing.index": (PATIENT, lambda d: {}),
+    "billing.pay_teleconsult": (PATIENT, lambda d: {"appointment_id": d.tele_id}),
     "billing.edit_item": (SECRETARY, lambda d: {"patient_id": d.lea_id, "item_id": d.item_id}),
     "billing.to_check": (SECRETARY, lambda d: {}),
     "accounts.staff_security": (OWNER, lambda d: {}),
@@ -95,7 +96,8 @@ PAGES = {
     "agenda.past": (SECRETARY, lambda d: {}),
     "agenda.checkin_page": (SECRETARY, lambda d: {}),
     "agenda.waiting_list": (SECRETARY, lambda d: {"praticien": d.practitioner_id}),
-    "agenda.appointment": (OWNER, lambda d: {"appointment_id": d.appointment_id}),
+    # the prepaid teleconsultation, unpaid: its payment panel shows (and the room's hint)
+    "agenda.appointment": (OWNER, lambda d: {"appointment_id": d.tele_id}),
     "agenda.bulk_cancel": (OWNER, lambda d: {}),
     "agenda.holidays": (OWNER, lambda d: {}),
     "agenda.secretary_rights": (OWNER, lambda d: {}),
@@ -167,6 +169,7 @@ class Site:
     template_id: int = 0
     batch_id: int = 0
     item_id: int = 0  # an installment of Léa's (the demo's schedule)
+    tele_id: int = 0  # Léa's prepaid teleconsultation, unpaid (red on the planning and in her space)
     staff: dict = field(default_factory=dict)  # role → StaffUser; "new": one not enrolled yet
     practice: object = None
     lea: object = None
@@ -406,6 +409,19 @@ def _build(app) -> Site:
 
     visit = book(lea, site.day, 10)
     site.appointment_id = visit.id
+    # Online payment offered (keys saved; nothing calls Stripe), and a prepaid teleconsultation
+    # left unpaid: the red markers and "Payer" are on the pages.
+    from portal.billing import stripe_account
+    from tests.billing_stripe.conftest import PK, SK, WHSEC
+    practice.options = {**practice.options, "payments_online": True}
+    stripe_account.save_keys(practice, publishable_key=PK, secret_key=SK, webhook_secret=WHSEC, actor=op)
+    video = agenda.add_appointment_type(practitioner=owner_doc, name="Téléconsultation", code="TC",
+                                        duration_minutes=20, actor=op, teleconsultation=True, prepayment=True,
+                                        price_cents=2500)
+    site.tele_id = agenda.book_appointment(practice=practice, practitioner_id=owner_doc.id,
+                                           appointment_type_id=video.id, patient_id=lea.id,
+                                           starts_at=at(site.day, 15), extra=True, actor=op,
+                                           teleconsult_mobile="+33612345678").id
     book(hugo, site.day, 10, 40)
     if datetime.now(zone).hour < 23:  # today's, for the check-in QR code (late: still upcoming)
         book(lea, today, 23, 30)
