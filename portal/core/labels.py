@@ -89,6 +89,10 @@ AUDIT_ACTION = {
     "billing.item_changed": _l("Élément du compte du patient modifié"),
     "billing.item_deleted": _l("Élément du compte du patient supprimé"),
     "billing.payment_recorded": _l("Règlement enregistré"),
+    "billing.payment_changed": _l("Règlement modifié"),
+    "billing.payment_deleted": _l("Règlement supprimé"),
+    "billing.payment_refunded": _l("Règlement remboursé"),
+    "billing.refund_status_changed": _l("État d'un remboursement mis à jour par Stripe"),
     "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
     "booking.profile_changed": _l("Profil du praticien modifié"),
     "booking.contact_added": _l("Contact autorisé à réserver"),
@@ -154,11 +158,13 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "InvitationTemplate": _l("Modèle d'invitation"), "InvitationBatch": _l("Envoi d'invitations"),
                "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini"),
                "BillingItem": _l("Échéance ou honoraires"), "Payment": _l("Règlement"),
+               "Refund": _l("Remboursement"),
                "StripeAccount": _l("Compte Stripe")}
 # Paiements: how money was received, and the two kinds of items a file owes (seeds 000, 001).
 PAYMENT_METHOD = {"cheque": _l("Chèque"), "card": _l("Carte bancaire (au cabinet)"), "transfer": _l("Virement"),
                   "cash": _l("Espèces"), "online": _l("Virement (en ligne)")}
 ITEM_KIND = {"installment": _l("Échéance"), "fee": _l("Honoraires")}
+REFUND_STATUS = {"pending": _l("en cours"), "succeeded": _l("remboursé"), "failed": _l("échec")}
 
 
 # Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.
@@ -193,5 +199,5 @@ def init_app(app: Flask) -> None:
         profile_field_label=_label(PROFILE_FIELD), request_state_label=_label(REQUEST_STATE),
         request_kind_label=_label(REQUEST_KIND), link_relation_label=_label(LINK_RELATION),
         link_role_label=_label(LINK_ROLE), payment_method_label=_label(PAYMENT_METHOD),
-        item_kind_label=_label(ITEM_KIND),
+        item_kind_label=_label(ITEM_KIND), refund_status_label=_label(REFUND_STATUS),
     )
