@@ -20,7 +20,7 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "por
                    "portal/messaging/services.py", "portal/messaging/predefined.py", "portal/messaging/attachments.py",
                    "portal/billing/services.py",
                    "portal/billing/stripe_account.py", "portal/billing/stripe_api.py", "portal/billing/webhooks.py",
-                   "portal/billing/online.py"]
+                   "portal/billing/online.py", "portal/billing/refunds.py"]
 
 
 def test_every_endpoint_is_protected_or_public(app):

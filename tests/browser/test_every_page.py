@@ -79,6 +79,8 @@ PAGES = {
     "messaging.index": (PATIENT, lambda d: {}),
     "billing.index": (PATIENT, lambda d: {}),
     "billing.edit_item": (SECRETARY, lambda d: {"patient_id": d.lea_id, "item_id": d.item_id}),
+    "billing.edit_payment": (SECRETARY, lambda d: {"patient_id": d.lea_id, "payment_id": d.payment_id}),
+    "billing.refund_payment": (OWNER, lambda d: {"patient_id": d.lea_id, "payment_id": d.payment_id}),
     "accounts.staff_security": (OWNER, lambda d: {}),
     "patients.index": (OWNER, lambda d: {"q": "lef"}),
     "patients.show": (OWNER, lambda d: {"patient_id": d.lea_id}),
@@ -374,8 +376,9 @@ def _build(app) -> Site:
     lea, hugo = (_db.session.scalar(select(Patient).where(Patient.practice_id == practice.id, Patient.first_name == n))
                  for n in ("Léa", "Hugo"))
     site.lea_id = lea.id
-    from portal.billing.models import BillingItem
+    from portal.billing.models import BillingItem, Payment
     site.item_id = _db.session.scalar(select(BillingItem.id).where(BillingItem.patient_id == lea.id).limit(1))
+    site.payment_id = _db.session.scalar(select(Payment.id).where(Payment.patient_id == lea.id).limit(1))
     kinds = agenda.appointment_types(practice_id=practice.id, practitioner_id=owner_doc.id)
     control = next(k for k in kinds if k.code == "CONT")
     site.type_id = control.id
