@@ -150,3 +150,29 @@ def test_online_or_refunded_payments_can_be_neither_changed_nor_deleted(paid_onl
     db.session.expire_all()
     assert db.session.get(Payment, online.id).amount_cents == 45000
     assert db.session.get(Payment, cheque.id).amount_cents == 1000
+
+
+def test_two_refunds_at_once_never_give_back_more_than_was_paid(app, ledger, make_staff, desk):
+    # Two desks, two forms, at the same moment: the payment's row lock makes the second wait and
+    # then see the first refund (fails without it on PostgreSQL; SQLite serialises writes anyway).
+    import threading
+
+    practice, child, _items = ledger
+    payment = _cheque(practice, child)
+    clients = [desk(make_staff(practice, Role.owner)) for _ in range(2)]
+    forms = [form_of(text(c.get(_base(child, payment) + "/rembourser"))) for c in clients]
+    barrier, answers = threading.Barrier(2), []
+
+    def refund(client, form):
+        barrier.wait()
+        r = client.post(_base(child, payment) + "/rembourser",
+                        data={**form, "amount": "300", "given_back_by": "cheque", "reason": "Erreur"})
+        answers.append(r.status_code)
+
+    threads = [threading.Thread(target=refund, args=pair) for pair in zip(clients, forms)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [303, 422]
+    assert [r.amount_cents for r in refunds_of(payment)] == [30000]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.accounts.models import Role
 from portal.billing.models import RefundStatus
 from portal.billing.stripe_models import StripeEvent
+from portal.core.db import commit
 from portal.core.models import AuditEvent
 from portal.extensions import db
 from tests.billing_refunds.conftest import balance, event_body, form_of, post_event, refunds_of, tab, text
@@ -165,3 +166,14 @@ def test_refund_made_in_stripes_dashboard_is_recorded_and_other_practices_ignore
         assert post_event(app.test_client(), account, event_body("refund.created", other)).get_json()["status"] \
             == "ignored"
     assert len(refunds_of(payment)) == 1
+
+
+def test_payment_intent_asked_of_stripe_when_no_event_names_it(paid_online, team, stub):
+    _practice, child, _items, payment, session, _account = paid_online
+    db.session.execute(StripeEvent.__table__.update().values(payment_intent=""))
+    commit()
+    owner = team[Role.owner]
+    form = form_of(_refund_page(owner, child, payment))
+    assert _post_refund(owner, child, payment, {**form, "amount": "10", "reason": "Erreur"}).status_code == 303
+    assert any(q.method == "GET" and q.path == f"/v1/checkout/sessions/{session['id']}" for q in stub.requests)
+    assert _refund_posts(stub)[0].params["payment_intent"] == session["payment_intent"]
