@@ -3,8 +3,9 @@ allocated to them (oldest due first, or to chosen items), and the balance due at
 computed from items and allocations. Amounts are integer cents. Every change is audited.
 
 `record_payment` is the one way money enters the ledger: the console's offline payments call
-it, and the online payment (a verified Stripe event) is meant to call it with
-`method=PaymentMethod.online`."""
+it, and the online payment (a verified Stripe event) calls it with `method=PaymentMethod.online`.
+A desk payment may be corrected or deleted until it is refunded (`update_payment`,
+`delete_payment`); refunds live in `portal.billing.refunds`."""
 from __future__ import annotations
 
 import re
@@ -20,6 +21,7 @@ from portal.billing.models import (OFFLINE_METHODS, Allocation, BillingItem, Ite
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.errors import Invalid, NotFound
+from portal.core.models import AuditEvent
 from portal.extensions import db
 from portal.patients.models import Responsible, ResponsibleRole
 
@@ -395,6 +397,15 @@ def delete_payment(*, practice, payment: Payment, actor: Actor) -> None:
                  details={"patient_id": payment.patient_id, "before": _payment_facts(payment)})
     db.session.delete(payment)
     db.session.flush()
+
+
+def history(*, practice_id: int, patient_id: int, limit: int = 30) -> list[AuditEvent]:
+    """The file's money history, newest first: the audit trail's billing entries about this
+    patient (items, payments recorded, changed, deleted, refunds and their status)."""
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.practice_id == practice_id, AuditEvent.action.like("billing.%"),
+                                 AuditEvent.details["patient_id"].as_integer() == patient_id)
+        .order_by(AuditEvent.id.desc()).limit(limit)))
 
 
 def offline_methods() -> tuple[PaymentMethod, ...]:

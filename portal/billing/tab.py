@@ -44,4 +44,5 @@ def context(patient, *, new_item: ItemForm | None = None, payment: PaymentForm |
         payment.payer_id.data = str(owner.id) if owner else ""
     # Refunds give money away: owners and practitioners only (secretaries see them listed).
     return {"ledger": ledger, "item_form": new_item, "payment_form": payment,
-            "can_refund": current_user.can(Role.practitioner)}
+            "can_refund": current_user.can(Role.practitioner),
+            "billing_history": services.history(practice_id=g.practice.id, patient_id=patient.id)}

@@ -63,6 +63,8 @@ def test_owner_refunds_part_of_an_online_payment_through_stripe(paid_online, tea
     assert "remboursé" in refund_row.text and "100,00 €" in refund_row.text and "Geste commercial" in refund_row.text
     assert "100,00 €" in parse(after).by_id(f"payment-{payment.id}").text
     assert "Solde restant dû : 160,00 €" in after
+    history = parse(after).by_id("billing-history").text
+    assert "Règlement remboursé" in history and "100,00 €" in history and "Règlement enregistré" in history
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.practice_id == practice.id)).all()
     assert "billing.payment_refunded" in actions
 
