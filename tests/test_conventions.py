@@ -22,7 +22,7 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "por
                    "portal/billing/stripe_account.py", "portal/billing/stripe_api.py", "portal/billing/webhooks.py",
                    "portal/billing/online.py", "portal/billing/flags.py", "portal/billing/reconcile.py",
                    "portal/billing/reminders.py", "portal/billing/paylinks.py",
-                   "portal/billing/jobs.py", "portal/billing/teleconsult.py"]
+                   "portal/billing/jobs.py", "portal/billing/teleconsult.py", "portal/billing/refunds.py"]
 
 
 def test_every_endpoint_is_protected_or_public(app):

@@ -29,7 +29,7 @@ from portal.agenda import planning, services as agenda, setup
 from portal.agenda.models import (Appointment, AppointmentType, CalendarEvent, ExtraRange, Replacement, ScheduleRange,
                                   SecretaryRight, Unavailability, WaitingEntry)
 from portal.agenda.waiting import add_to_waiting_list
-from portal.billing.models import BillingFlag, BillingItem, Payment
+from portal.billing.models import BillingFlag, BillingItem, Payment, Refund
 from portal.booking import setup as booking
 from portal.booking.models import BookingBan, BookingSettings, KnownContact, VisitReason
 from portal.console.models import InvitationBatch, InvitationTemplate
@@ -206,14 +206,16 @@ def _add_ledger(t: Tenant) -> None:
     from portal.billing.models import ItemKind, PaymentMethod
 
     tag = t.practice.name[-1]
-    items = []
+    items, payments = [], []
     for i, (_phone, kids) in enumerate(t.families):
         item = billing.add_item(practice=t.practice, patient=kids[0], kind=ItemKind.installment,
                                 label=f"Poste {tag}{i}", amount_cents=20000, due_date=date(2025, 1, 1),
                                 actor=Actor.operator())
-        billing.record_payment(practice=t.practice, patient=kids[0], amount_cents=10000,
-                               method=PaymentMethod.cheque, paid_on=date(2025, 1, 2), actor=Actor.operator())
+        payment = billing.record_payment(practice=t.practice, patient=kids[0], amount_cents=10000,
+                                         method=PaymentMethod.cheque, paid_on=date(2025, 1, 2),
+                                         actor=Actor.operator())
         items.append(item.id)
+        payments.append(payment.id)
         t.markers.append(f"Poste {tag}{i}")
     t.setup["item_id"] = items
     # Paiements à vérifier: one open flag per practice, its message a marker.
@@ -224,6 +226,7 @@ def _add_ledger(t: Tenant) -> None:
                message=f"Session orpheline {tag}", amount_cents=1234)
     t.setup["flag_id"] = db.session.scalar(select(BillingFlag.id).where(BillingFlag.practice_id == t.practice.id))
     t.markers.append(f"Session orpheline {tag}")
+    t.setup["payment_id"] = payments  # refund, correct, delete
 
 
 def snapshot(t: Tenant, db) -> dict:
@@ -282,10 +285,11 @@ def snapshot(t: Tenant, db) -> dict:
             select(PracticeMessage).where(PracticeMessage.practice_id == t.practice.id).order_by(PracticeMessage.id))],
         "ledger": [sorted((x.id, x.label, x.amount_cents) for x in db.session.scalars(
             select(BillingItem).where(BillingItem.practice_id == t.practice.id))),
-            sorted((x.id, x.amount_cents) for x in db.session.scalars(
+            sorted((x.id, x.amount_cents, x.method, x.reference) for x in db.session.scalars(
                 select(Payment).where(Payment.practice_id == t.practice.id))),
             sorted((x.id, x.resolved_at) for x in db.session.scalars(
-                select(BillingFlag).where(BillingFlag.practice_id == t.practice.id)))],
+                select(BillingFlag).where(BillingFlag.practice_id == t.practice.id))),
+            sorted(db.session.scalars(select(Refund.id).where(Refund.practice_id == t.practice.id)))],
         "outbox": [(m.id, m.status, m.attempts) for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id == t.message.id))],
     }

@@ -90,3 +90,21 @@ class TeleconsultPayForm(FlaskForm):
     """"Payer maintenant": the e-mail for the receipt; `token` makes one Checkout Session per form."""
     email = StringField(_l("E-mail pour le reçu"), validators=[Length(max=254)])
     token = HiddenField()
+
+
+class EditPaymentForm(PaymentForm):
+    """A payment recorded at the desk, corrected: a new amount is allocated afresh, oldest due first."""
+    items = None
+
+
+class RefundForm(FlaskForm):
+    """"Rembourser": the amount (what the payment still holds, which may be lowered), the reason,
+    for a payment received at the desk how the money is given back, and the form's one-time
+    `token` (a form sent twice refunds once)."""
+    amount = StringField(_l("Montant à rembourser (€)"), render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    given_back_by = SelectField(_l("Rendu par"),
+                                choices=[SelectChoice(k, PAYMENT_METHOD[k]) for k in ("cheque", "transfer", "cash",
+                                                                                       "card")],
+                                validate_choice=False)  # online refunds have none: the service checks it
+    reason = TextAreaField(_l("Motif"), validators=[Length(max=500)], render_kw={"rows": 2})
+    token = HiddenField()

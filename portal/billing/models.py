@@ -119,6 +119,9 @@ class Refund(PracticeOwned, Timestamped, db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(80))  # re_…; None for a refund by hand
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    # The console form's one-time token: a form sent twice (double click, retry) gives back once,
+    # by hand as through Stripe. None for a refund learnt from Stripe's dashboard.
+    form_token: Mapped[str | None] = mapped_column(String(64))
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
     parts: Mapped[list[RefundPart]] = relationship(back_populates="refund", cascade="all, delete-orphan")
@@ -126,6 +129,7 @@ class Refund(PracticeOwned, Timestamped, db.Model):
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),
                       UniqueConstraint("practice_id", "stripe_refund_id"),
+                      UniqueConstraint("practice_id", "form_token"),
                       Index("ix_refund_day", "practice_id", "refunded_on"))
 
 

@@ -3,8 +3,9 @@ allocated to them (oldest due first, or to chosen items), and the balance due at
 computed from items and allocations. Amounts are integer cents. Every change is audited.
 
 `record_payment` is the one way money enters the ledger: the console's offline payments call
-it, and the online payment (a verified Stripe event) is meant to call it with
-`method=PaymentMethod.online`."""
+it, and the online payment (a verified Stripe event) calls it with `method=PaymentMethod.online`.
+A desk payment may be corrected or deleted until it is refunded (`update_payment`,
+`delete_payment`); refunds live in `portal.billing.refunds`."""
 from __future__ import annotations
 
 import re
@@ -20,6 +21,7 @@ from portal.billing.models import (OFFLINE_METHODS, Allocation, BillingItem, Ite
 from portal.core import audit
 from portal.core.audit import Actor
 from portal.core.errors import Invalid, NotFound
+from portal.core.models import AuditEvent
 from portal.extensions import db
 from portal.patients.models import Responsible, ResponsibleRole
 
@@ -272,6 +274,42 @@ def remaining_on_items(*, practice_id: int, patient_id: int, item_ids: list[int]
         return 0
 
 
+def _check_payment(practice, patient, amount_cents: int, paid_on: date | None, payer_id: int | None,
+                   reference: str, note: str) -> tuple[Responsible | None, str, str]:
+    """The checks a payment's fields pass, recorded or changed: the payer and the cleaned texts."""
+    if amount_cents is None or amount_cents <= 0:
+        raise Invalid(_("Le montant doit être supérieur à zéro."), "amount")
+    if paid_on is None:
+        raise Invalid(_("Indiquez la date du règlement."), "paid_on")
+    if paid_on > practice_today(practice):
+        raise Invalid(_("La date du règlement ne peut pas être dans le futur."), "paid_on")
+    reference, note = (reference or "").strip(), (note or "").strip()
+    if len(reference) > REFERENCE_MAX or len(note) > NOTE_MAX:
+        raise Invalid(_("Texte trop long."), "note" if len(note) > NOTE_MAX else "reference")
+    return _responsible(patient, payer_id, "payer_id"), reference, note
+
+
+def _allocate(practice, patient, payment: Payment, amount_cents: int, item_ids: list[int] | None,
+              due_by: date | None) -> None:
+    """Spread `amount_cents` of `payment` over the open items (the chosen ones, else the oldest
+    due first). Raises `Invalid` on "amount" when it is above what remains due on them."""
+    open_items = _open_items(practice.id, patient.id, item_ids or None, due_by)
+    due = sum(remaining for _item, remaining in open_items)
+    if amount_cents > due:
+        if due == 0:
+            raise Invalid(_("Il ne reste rien à régler sur %(what)s.",
+                            what=_("les éléments choisis") if item_ids else _("ce dossier")), "amount")
+        raise Invalid(_("Le montant (%(amount)s) dépasse ce qui reste dû (%(due)s).",
+                        amount=money(amount_cents), due=money(due)), "amount")
+    left = amount_cents
+    for item, remaining in open_items:
+        if left == 0:
+            break
+        part = min(left, remaining)
+        payment.allocations.append(Allocation(practice_id=practice.id, item_id=item.id, amount_cents=part))
+        left -= part
+
+
 def record_payment(*, practice, patient, amount_cents: int, method: PaymentMethod, paid_on: date,
                    payer_id: int | None = None, reference: str = "", note: str = "",
                    item_ids: list[int] | None = None, due_by: date | None = None, recorded_by=None,
@@ -284,41 +322,99 @@ def record_payment(*, practice, patient, amount_cents: int, method: PaymentMetho
     the items due by that date: an online payment passes the practice's today, so it can never
     exceed the balance due shown to the patient. Audited. Online payments (Stripe) call this
     with `method=PaymentMethod.online` and the Stripe id in `reference`."""
-    if amount_cents is None or amount_cents <= 0:
-        raise Invalid(_("Le montant doit être supérieur à zéro."), "amount")
-    if paid_on is None:
-        raise Invalid(_("Indiquez la date du règlement."), "paid_on")
-    if paid_on > practice_today(practice):
-        raise Invalid(_("La date du règlement ne peut pas être dans le futur."), "paid_on")
-    reference, note = (reference or "").strip(), (note or "").strip()
-    if len(reference) > REFERENCE_MAX or len(note) > NOTE_MAX:
-        raise Invalid(_("Texte trop long."), "note" if len(note) > NOTE_MAX else "reference")
-    payer = _responsible(patient, payer_id, "payer_id")
-    open_items = _open_items(practice.id, patient.id, item_ids or None, due_by)
-    due = sum(remaining for _item, remaining in open_items)
-    if amount_cents > due:
-        if due == 0:
-            raise Invalid(_("Il ne reste rien à régler sur %(what)s.",
-                            what=_("les éléments choisis") if item_ids else _("ce dossier")), "amount")
-        raise Invalid(_("Le montant (%(amount)s) dépasse ce qui reste dû (%(due)s).",
-                        amount=money(amount_cents), due=money(due)), "amount")
+    payer, reference, note = _check_payment(practice, patient, amount_cents, paid_on, payer_id, reference, note)
     payment = Payment(practice_id=practice.id, patient_id=patient.id, amount_cents=amount_cents, method=method,
                       paid_on=paid_on, payer_id=payer.id if payer else None,
                       payer_name=payer.full_name if payer else patient.full_name, reference=reference, note=note,
                       recorded_by_id=getattr(recorded_by, "id", None))
-    left = amount_cents
-    for item, remaining in open_items:
-        if left == 0:
-            break
-        part = min(left, remaining)
-        payment.allocations.append(Allocation(practice_id=practice.id, item_id=item.id, amount_cents=part))
-        left -= part
+    _allocate(practice, patient, payment, amount_cents, item_ids, due_by)
     db.session.add(payment)
     db.session.flush()
     audit.record("billing.payment_recorded", actor=actor, practice_id=practice.id, target=payment,
                  details={"patient_id": patient.id, "amount_cents": amount_cents, "method": method.value,
                           "items": [a.item_id for a in payment.allocations]})
     return payment
+
+
+def get_payment(*, practice_id: int, patient_id: int, payment_id: int) -> Payment:
+    """One payment of this file in this practice. Raises `NotFound` for any other id."""
+    payment = db.session.scalar(select(Payment).where(Payment.id == payment_id, Payment.practice_id == practice_id,
+                                                      Payment.patient_id == patient_id))
+    if payment is None:
+        raise NotFound()
+    return payment
+
+
+def lock_payment(payment: Payment) -> None:
+    """Lock the payment's row for this transaction (PostgreSQL) and read it, its allocations and
+    refunds afresh: a refund, a change or a deletion of it at the same time waits, then sees this."""
+    db.session.refresh(payment, with_for_update=True)
+    db.session.expire(payment, ["allocations", "refunds"])
+
+
+def _payment_facts(payment: Payment) -> dict:
+    return {"amount_cents": payment.amount_cents, "method": payment.method.value, "paid_on": payment.paid_on.isoformat(),
+            "payer_name": payment.payer_name, "reference": payment.reference, "note": payment.note,
+            "items": [[a.item_id, a.amount_cents] for a in payment.allocations]}
+
+
+def check_editable(payment: Payment) -> None:
+    """Raise `Invalid` when the payment may be neither changed nor deleted: an online payment
+    (only refunded), or one with refunds. Locks it first (`lock_payment`)."""
+    lock_payment(payment)
+    # Stripe's record of an online payment can't be changed from here, and a refund's parts were
+    # taken from this payment's allocations: changing either would leave the ledger unlike the money.
+    if payment.method not in OFFLINE_METHODS:
+        raise Invalid(_("Un règlement en ligne ne peut être ni modifié ni supprimé : il peut seulement être "
+                        "remboursé."))
+    if payment.refunds:
+        raise Invalid(_("Ce règlement a fait l'objet d'un remboursement : il ne peut plus être modifié ni "
+                        "supprimé."))
+
+
+def update_payment(*, practice, patient, payment: Payment, amount_cents: int, method: PaymentMethod,
+                   paid_on: date | None, payer_id: int | None, reference: str, note: str, actor: Actor) -> Payment:
+    """Correct a payment recorded at the desk: date, method, payer, reference, note, amount. A new
+    amount is allocated afresh (oldest due first), as `record_payment` does. Raises `Invalid` for
+    an online payment, one with refunds, a non-desk method, or as `record_payment` does. Audited
+    with the payment before and after."""
+    check_editable(payment)
+    if method not in OFFLINE_METHODS:
+        raise Invalid(_("Choix invalide."), "method")
+    payer, reference, note = _check_payment(practice, patient, amount_cents, paid_on, payer_id, reference, note)
+    before = _payment_facts(payment)
+    if amount_cents != payment.amount_cents:
+        payment.allocations.clear()
+        db.session.flush()  # the old allocations leave before what is still due is read back
+        _allocate(practice, patient, payment, amount_cents, None, None)
+    payment.amount_cents, payment.method, payment.paid_on, payment.reference, payment.note = (
+        amount_cents, method, paid_on, reference, note)
+    if (payer.id if payer else None) != payment.payer_id:  # else the name as it was stays
+        payment.payer_id = payer.id if payer else None
+        payment.payer_name = payer.full_name if payer else patient.full_name
+    db.session.flush()
+    audit.record("billing.payment_changed", actor=actor, practice_id=practice.id, target=payment,
+                 details={"patient_id": patient.id, "before": before, "after": _payment_facts(payment)})
+    return payment
+
+
+def delete_payment(*, practice, payment: Payment, actor: Actor) -> None:
+    """Remove a payment recorded by mistake at the desk, and its allocations: its items are due
+    again. Raises `Invalid` for an online payment or one with refunds. Audited with what it was."""
+    check_editable(payment)
+    audit.record("billing.payment_deleted", actor=actor, practice_id=practice.id, target=payment,
+                 details={"patient_id": payment.patient_id, "before": _payment_facts(payment)})
+    db.session.delete(payment)
+    db.session.flush()
+
+
+def history(*, practice_id: int, patient_id: int, limit: int = 30) -> list[AuditEvent]:
+    """The file's money history, newest first: the audit trail's billing entries about this
+    patient (items, payments recorded, changed, deleted, refunds and their status)."""
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.practice_id == practice_id, AuditEvent.action.like("billing.%"),
+                                 AuditEvent.details["patient_id"].as_integer() == patient_id)
+        .order_by(AuditEvent.id.desc()).limit(limit)))
 
 
 def offline_methods() -> tuple[PaymentMethod, ...]:

@@ -3,9 +3,11 @@ for the page itself (patients.show) and for the forms that come back to it with 
 from __future__ import annotations
 
 from flask import g
+from flask_login import current_user
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
+from portal.accounts.models import Role
 from portal.billing import services
 from portal.billing.forms import ItemForm, PaymentForm, responsible_choices
 
@@ -40,4 +42,7 @@ def context(patient, *, new_item: ItemForm | None = None, payment: PaymentForm |
         payment.paid_on.data = today
         owner = services.default_responsible(patient)
         payment.payer_id.data = str(owner.id) if owner else ""
-    return {"ledger": ledger, "item_form": new_item, "payment_form": payment}
+    # Refunds give money away: owners and practitioners only (secretaries see them listed).
+    return {"ledger": ledger, "item_form": new_item, "payment_form": payment,
+            "can_refund": current_user.can(Role.practitioner),
+            "billing_history": services.history(practice_id=g.practice.id, patient_id=patient.id)}

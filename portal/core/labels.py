@@ -92,6 +92,10 @@ AUDIT_ACTION = {
     "billing.flag_resolved": _l("Paiement à vérifier marqué comme traité"),
     "billing.overdue_settings_changed": _l("Relances de paiement modifiées"),
     "billing.teleconsult_cancelled_paid": _l("Téléconsultation réglée annulée (remboursement éventuel)"),
+    "billing.payment_changed": _l("Règlement modifié"),
+    "billing.payment_deleted": _l("Règlement supprimé"),
+    "billing.payment_refunded": _l("Règlement remboursé"),
+    "billing.refund_status_changed": _l("État d'un remboursement mis à jour par Stripe"),
     "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
     "booking.profile_changed": _l("Profil du praticien modifié"),
     "booking.contact_added": _l("Contact autorisé à réserver"),
@@ -158,7 +162,7 @@ TARGET_TYPE = {"Patient": _l("Patient"), "PatientAccount": _l("Accès en ligne")
                "Message": _l("Message"), "MessageTemplate": _l("Message prédéfini"),
                "BillingItem": _l("Échéance ou honoraires"), "Payment": _l("Règlement"),
                "StripeAccount": _l("Compte Stripe"), "BillingFlag": _l("Paiement à vérifier"),
-               "OverdueReminderSettings": _l("Relances de paiement")}
+               "OverdueReminderSettings": _l("Relances de paiement"), "Refund": _l("Remboursement")}
 # Paiements: how money was received, and the two kinds of items a file owes (seeds 000, 001).
 PAYMENT_METHOD = {"cheque": _l("Chèque"), "card": _l("Carte bancaire (au cabinet)"), "transfer": _l("Virement"),
                   "cash": _l("Espèces"), "online": _l("Virement (en ligne)")}
@@ -166,6 +170,7 @@ ITEM_KIND = {"installment": _l("Échéance"), "fee": _l("Honoraires")}
 # "Paiements à vérifier": why an online payment waits for staff.
 FLAG_KIND = {"excess": _l("Payé au-delà du solde"), "unmatched": _l("Session payée sans dossier reconnu"),
              "amount_mismatch": _l("Montant différent"), "not_paid": _l("Session non payée")}
+REFUND_STATUS = {"pending": _l("en cours"), "succeeded": _l("remboursé"), "failed": _l("échec")}
 
 
 # Issue 4, slice d: the fields a "Mes infos" request may change, and a request's state.
@@ -201,4 +206,5 @@ def init_app(app: Flask) -> None:
         request_kind_label=_label(REQUEST_KIND), link_relation_label=_label(LINK_RELATION),
         link_role_label=_label(LINK_ROLE), payment_method_label=_label(PAYMENT_METHOD),
         item_kind_label=_label(ITEM_KIND), flag_kind_label=_label(FLAG_KIND),
+        refund_status_label=_label(REFUND_STATUS),
     )

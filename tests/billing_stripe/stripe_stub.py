@@ -64,6 +64,9 @@ class StripeStub:
         self.requests: list[Request] = []
         self.sessions: dict[str, dict] = {}
         self.refunds: list[dict] = []
+        # The status a new refund answers with: "succeeded" as card refunds usually do at once,
+        # "pending" (set by a test) for one Stripe settles later and reports through its webhook.
+        self.refund_status = "succeeded"
         self._answers: dict[str, tuple[int, dict]] = {}  # Idempotency-Key -> first answer
         self._failures: deque[tuple[int, str]] = deque()
         self._lock = threading.Lock()
@@ -176,7 +179,7 @@ class StripeStub:
                                "or charge.")
         refund = {"id": "re_" + secrets.token_hex(12), "object": "refund", "amount": int(params.get("amount", 0)),
                   "currency": "eur", "payment_intent": params.get("payment_intent"),
-                  "metadata": params.get("metadata", {}), "status": "succeeded", "created": int(time.time())}
+                  "metadata": params.get("metadata", {}), "status": self.refund_status, "created": int(time.time())}
         with self._lock:
             self.refunds.append(refund)
         return 200, refund

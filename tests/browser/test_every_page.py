@@ -83,6 +83,8 @@ PAGES = {
     "billing.pay_teleconsult": (PATIENT, lambda d: {"appointment_id": d.tele_id}),
     "billing.edit_item": (SECRETARY, lambda d: {"patient_id": d.lea_id, "item_id": d.item_id}),
     "billing.to_check": (SECRETARY, lambda d: {}),
+    "billing.edit_payment": (SECRETARY, lambda d: {"patient_id": d.lea_id, "payment_id": d.payment_id}),
+    "billing.refund_payment": (OWNER, lambda d: {"patient_id": d.lea_id, "payment_id": d.payment_id}),
     "accounts.staff_security": (OWNER, lambda d: {}),
     "patients.index": (OWNER, lambda d: {"q": "lef"}),
     "patients.show": (OWNER, lambda d: {"patient_id": d.lea_id}),
@@ -381,7 +383,7 @@ def _build(app) -> Site:
     lea, hugo = (_db.session.scalar(select(Patient).where(Patient.practice_id == practice.id, Patient.first_name == n))
                  for n in ("Léa", "Hugo"))
     site.lea_id = lea.id
-    from portal.billing.models import BillingItem
+    from portal.billing.models import BillingItem, Payment
     site.item_id = _db.session.scalar(select(BillingItem.id).where(BillingItem.patient_id == lea.id).limit(1))
     from portal.billing.flags import raise_flag  # a row on "Paiements à vérifier", so its table is checked too
     from portal.billing.models import FlagKind
@@ -392,6 +394,7 @@ def _build(app) -> Site:
                   if line.remaining > 0)
     site.paylink_token = paylinks.make_token(practice_id=practice.id, patient_id=lea.id, item_id=unpaid.item.id,
                                              amount_cents=unpaid.remaining, now=datetime.now(ZoneInfo("UTC")))
+    site.payment_id = _db.session.scalar(select(Payment.id).where(Payment.patient_id == lea.id).limit(1))
     kinds = agenda.appointment_types(practice_id=practice.id, practitioner_id=owner_doc.id)
     control = next(k for k in kinds if k.code == "CONT")
     site.type_id = control.id
