@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
                                views_desk, views_planning, views_settings, views_setup, views_waiting)
     from portal.agenda.views_offers import bp as offers_bp
     from portal.billing import bp as billing_bp, online as billing_online, views as billing_views, views_console as billing_console  # noqa: F401,E501
+    from portal.billing import views_journal as billing_journal  # noqa: F401
     from portal.billing.views_stripe import bp as stripe_bp
     from portal.booking import bp as booking_bp, views as booking_views, views_settings as booking_settings_views  # noqa: F401,E501
     from portal.console import (bp as console_bp, views as console_views, views_cabinet,  # noqa: F401

@@ -89,6 +89,7 @@ AUDIT_ACTION = {
     "billing.item_changed": _l("Élément du compte du patient modifié"),
     "billing.item_deleted": _l("Élément du compte du patient supprimé"),
     "billing.payment_recorded": _l("Règlement enregistré"),
+    "billing.payments_exported": _l("Paiements exportés (fichier CSV)"),
     "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
     "booking.profile_changed": _l("Profil du praticien modifié"),
     "booking.contact_added": _l("Contact autorisé à réserver"),
