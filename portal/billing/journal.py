@@ -8,7 +8,7 @@ a month of a 20,000-patient practice costs the same few statements as a quiet da
 is scoped to the practice. Read-only: nothing here writes, except `record_export`'s audit row."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Iterator
 
@@ -28,6 +28,10 @@ MAX_DAYS = 366  # a year, leap day included: longer periods are a report, not a 
 METHOD_ORDER = (PaymentMethod.cheque, PaymentMethod.card, PaymentMethod.transfer, PaymentMethod.cash,
                 PaymentMethod.online)
 PAYMENT, REFUND = "payment", "refund"
+# In SQL a line's kind is a number: sorting a month on a text column costs a collation-aware
+# comparison per pair (most of a deep page's time on PostgreSQL); 0 sorts payments first.
+_KIND = {PAYMENT: 0, REFUND: 1}
+_KIND_NAME = {0: PAYMENT, 1: REFUND}
 
 
 @dataclass
@@ -77,6 +81,7 @@ class Journal:
     lines: list[Line]
     page: int
     page_size: int = PAGE_SIZE
+    days: list[DayFigure] = field(default_factory=list)  # every day of the period, quiet ones too
 
     @property
     def received(self) -> int:
@@ -135,80 +140,125 @@ def _refunded_per_payment(practice_id: int):
             .group_by(Refund.payment_id).subquery())
 
 
-def _lines_query(practice_id: int, start: date, end: date, method: PaymentMethod | None):
-    """Payments and refunds of the period as one UNION ALL with the same columns; not ordered."""
-    refunded = _refunded_per_payment(practice_id)
-    received = (select(literal(PAYMENT).label("kind"), Payment.id.label("id"), Payment.paid_on.label("day"),
-                       Payment.patient_id.label("patient_id"), Payment.payer_name.label("payer_name"),
-                       Payment.method.label("method"), Payment.reference.label("reference"),
-                       Payment.amount_cents.label("amount"), Payment.recorded_by_id.label("recorded_by_id"),
-                       Payment.note.label("note"), func.coalesce(refunded.c.cents, 0).label("refunded"))
-                .outerjoin(refunded, refunded.c.payment_id == Payment.id)
-                .where(Payment.practice_id == practice_id, Payment.paid_on >= start, Payment.paid_on <= end))
-    given_back = (select(literal(REFUND), Refund.id, Refund.refunded_on, Refund.patient_id, Payment.payer_name,
-                         Payment.method, func.coalesce(Refund.stripe_refund_id, Payment.reference),
-                         -Refund.amount_cents, Refund.recorded_by_id, Refund.reason, literal_column("0"))
-                  .join(Payment, Payment.id == Refund.payment_id)
-                  .where(Refund.practice_id == practice_id, Refund.status != RefundStatus.failed,
-                         Refund.refunded_on >= start, Refund.refunded_on <= end))
+def _in_period(practice_id: int, start: date, end: date, method: PaymentMethod | None) -> tuple[list, list]:
+    """The WHERE of each half: payments received in the period, refunds given back in it (a failed
+    one gave nothing back), both of the practice, of one method when asked."""
+    received = [Payment.practice_id == practice_id, Payment.paid_on >= start, Payment.paid_on <= end]
+    given_back = [Refund.practice_id == practice_id, Refund.status != RefundStatus.failed,
+                  Refund.refunded_on >= start, Refund.refunded_on <= end]
     if method is not None:
-        received, given_back = received.where(Payment.method == method), given_back.where(Payment.method == method)
-    return union_all(received, given_back).subquery()
+        received.append(Payment.method == method)
+        given_back.append(Payment.method == method)
+    return received, given_back
 
 
-def _named(rows, *, limit: int | None = None, offset: int = 0):
+def _amounts(practice_id: int, start: date, end: date, method: PaymentMethod | None):
+    """The period's lines with only what figures and ordering need (kind, id, day, method, signed
+    amount): narrow rows, so sorting or grouping a month of a large practice stays in memory."""
+    received, given_back = _in_period(practice_id, start, end, method)
+    return union_all(
+        select(literal(_KIND[PAYMENT]).label("kind"), Payment.id.label("id"), Payment.paid_on.label("day"),
+               Payment.method.label("method"), Payment.amount_cents.label("amount")).where(*received),
+        select(literal(_KIND[REFUND]), Refund.id, Refund.refunded_on, Payment.method, -Refund.amount_cents)
+        .join(Payment, Payment.id == Refund.payment_id).where(*given_back)).subquery()
+
+
+def _lines_query(practice_id: int, start: date, end: date, method: PaymentMethod | None, keys=None):
+    """Payments and refunds of the period as one UNION ALL with every column a line shows; not
+    ordered. `keys`: a CTE of (kind, id) the lines are restricted to (one page)."""
+    received, given_back = _in_period(practice_id, start, end, method)
+    if keys is not None:
+        received.append(Payment.id.in_(select(keys.c.id).where(keys.c.kind == _KIND[PAYMENT])))
+        given_back.append(Refund.id.in_(select(keys.c.id).where(keys.c.kind == _KIND[REFUND])))
+    refunded = _refunded_per_payment(practice_id)
+    return union_all(
+        select(literal(_KIND[PAYMENT]).label("kind"), Payment.id.label("id"), Payment.paid_on.label("day"),
+               Payment.patient_id.label("patient_id"), Payment.payer_name.label("payer_name"),
+               Payment.method.label("method"), Payment.reference.label("reference"),
+               Payment.amount_cents.label("amount"), Payment.recorded_by_id.label("recorded_by_id"),
+               Payment.note.label("note"), func.coalesce(refunded.c.cents, 0).label("refunded"))
+        .outerjoin(refunded, refunded.c.payment_id == Payment.id).where(*received),
+        select(literal(_KIND[REFUND]), Refund.id, Refund.refunded_on, Refund.patient_id, Payment.payer_name,
+               Payment.method, func.coalesce(Refund.stripe_refund_id, Payment.reference), -Refund.amount_cents,
+               Refund.recorded_by_id, Refund.reason, literal_column("0"))
+        .join(Payment, Payment.id == Refund.payment_id).where(*given_back)).subquery()
+
+
+def _named(rows):
     """The lines in journal order (day, payments before refunds, then entry order) with the patient's
-    and the recorder's names, joined after the page is cut so only its rows are looked up."""
-    order = (rows.c.day, rows.c.kind, rows.c.id)
-    if limit is not None:
-        rows = select(rows).order_by(*order).limit(limit).offset(offset).subquery()
-        order = (rows.c.day, rows.c.kind, rows.c.id)
+    and the recorder's names."""
     return (select(rows, Patient.first_name, Patient.last_name, StaffUser.first_name.label("staff_first"),
                    StaffUser.last_name.label("staff_last"), StaffUser.email)
             .join(Patient, Patient.id == rows.c.patient_id)
             .outerjoin(StaffUser, StaffUser.id == rows.c.recorded_by_id)
-            .order_by(*order))
+            .order_by(rows.c.day, rows.c.kind, rows.c.id))
 
 
 def _line(row) -> Line:
-    staff = f"{row.staff_first or ''} {row.staff_last or ''}".strip() or (row.email or "")
-    return Line(kind=row.kind, id=row.id, day=row.day, patient_id=row.patient_id,
-                patient_name=f"{row.first_name} {row.last_name}", payer_name=row.payer_name or "",
-                method=PaymentMethod(row.method), reference=row.reference or "", amount_cents=int(row.amount),
-                recorded_by=staff, note=row.note or "", refunded_cents=int(row.refunded or 0))
+    # Unpacked by position: a CSV of a month builds tens of thousands of lines, and a Row's
+    # attributes by name cost several times more than a tuple's items.
+    (kind, id_, day, patient_id, payer_name, method, reference, amount, _recorder, note, refunded,
+     first_name, last_name, staff_first, staff_last, email) = row
+    staff = f"{staff_first or ''} {staff_last or ''}".strip() or (email or "")
+    return Line(_KIND_NAME[kind], id_, day, patient_id, f"{first_name} {last_name}", payer_name or "",
+                PaymentMethod(method), reference or "", int(amount), staff, note or "", int(refunded or 0))
+
+
+def _grouped(practice_id: int, start: date, end: date, method: PaymentMethod | None) -> list[tuple]:
+    """(day, method, payments, received, refunds, refunded) per day and method of the period: one
+    GROUP BY over the period's lines, from which both the totals and the days are summed, so a
+    page reads the period once for its figures (at most days × 5 groups come back)."""
+    rows = _amounts(practice_id, start, end, method)
+    is_payment = rows.c.kind == _KIND[PAYMENT]
+    return [(day, PaymentMethod(m), int(n), int(r), int(k), int(b)) for day, m, n, r, k, b in db.session.execute(
+        select(rows.c.day, rows.c.method, func.count().filter(is_payment),
+               func.coalesce(func.sum(rows.c.amount).filter(is_payment), 0),
+               func.count().filter(~is_payment),
+               func.coalesce(-func.sum(rows.c.amount).filter(~is_payment), 0))
+        .group_by(rows.c.day, rows.c.method))]
+
+
+def _by_method(groups: list[tuple]) -> list[MethodTotal]:
+    found: dict[PaymentMethod, MethodTotal] = {}
+    for _day, m, n, r, k, b in groups:
+        t = found.setdefault(m, MethodTotal(m))
+        t.payments, t.received, t.refunds, t.refunded = t.payments + n, t.received + r, t.refunds + k, t.refunded + b
+    return [found[m] for m in METHOD_ORDER if m in found]
+
+
+def _by_day(groups: list[tuple], start: date, end: date) -> list[DayFigure]:
+    days = {start + timedelta(days=i): DayFigure(start + timedelta(days=i), 0, 0, 0)
+            for i in range((end - start).days + 1)}
+    for day, _m, n, r, _k, b in groups:
+        figure = days[day]
+        figure.payments, figure.received, figure.refunded = figure.payments + n, figure.received + r, figure.refunded + b
+    return list(days.values())
 
 
 def totals_by_method(*, practice_id: int, start: date, end: date,
                      method: PaymentMethod | None = None) -> list[MethodTotal]:
     """Per method: how many payments and how much received, how many refunds and how much given
     back, in the period. One statement (GROUP BY); methods with nothing are left out."""
-    rows = _lines_query(practice_id, start, end, method)
-    is_payment = rows.c.kind == PAYMENT
-    grouped = db.session.execute(
-        select(rows.c.method,
-               func.count().filter(is_payment),
-               func.coalesce(func.sum(rows.c.amount).filter(is_payment), 0),
-               func.count().filter(~is_payment),
-               func.coalesce(-func.sum(rows.c.amount).filter(~is_payment), 0))
-        .group_by(rows.c.method))
-    found = {PaymentMethod(m): MethodTotal(PaymentMethod(m), int(n), int(r), int(k), int(b))
-             for m, n, r, k, b in grouped}
-    return [found[m] for m in METHOD_ORDER if m in found]
+    return _by_method(_grouped(practice_id, start, end, method))
 
 
 def payments_between(practice_id: int, start: date, end: date, method: PaymentMethod | None = None, *,
                      page: int = 1, page_size: int = PAGE_SIZE) -> Journal:
     """The journal of `start`..`end` inclusive (optionally one method): its totals by method and
-    the lines of `page` (1-based; past the last page: the last one). Raises `Invalid` on a bad
-    period (`check_period`). Two statements whatever the number of lines."""
+    the lines of `page` (1-based; past the last page: the last one), and its figures per day.
+    Raises `Invalid` on a bad period (`check_period`). Two statements whatever the number of lines."""
     check_period(start, end)
-    by_method = totals_by_method(practice_id=practice_id, start=start, end=end, method=method)
-    journal = Journal(start, end, method, by_method, [], 1, page_size)
+    groups = _grouped(practice_id, start, end, method)
+    journal = Journal(start, end, method, _by_method(groups), [], 1, page_size, _by_day(groups, start, end))
     journal.page = min(max(page, 1), journal.pages)
     if journal.count:
-        rows = _lines_query(practice_id, start, end, method)
-        query = _named(rows, limit=page_size, offset=(journal.page - 1) * page_size)
-        journal.lines = [_line(r) for r in db.session.execute(query)]
+        # The page is cut on narrow rows (kind, id, day), then only its lines are read in full:
+        # sorting every wide line of a month to keep a hundred of them spilled to disk.
+        narrow = _amounts(practice_id, start, end, method)
+        keys = (select(narrow.c.kind, narrow.c.id).order_by(narrow.c.day, narrow.c.kind, narrow.c.id)
+                .limit(page_size).offset((journal.page - 1) * page_size).cte("page_keys"))
+        journal.lines = [_line(r) for r in db.session.execute(
+            _named(_lines_query(practice_id, start, end, method, keys=keys)))]
     return journal
 
 
@@ -224,16 +274,9 @@ def all_lines(practice_id: int, start: date, end: date, method: PaymentMethod | 
 
 def per_day(practice_id: int, start: date, end: date, method: PaymentMethod | None = None) -> list[DayFigure]:
     """Every day of the period (quiet days too) with its number of payments, the amount received
-    and the amount refunded. One statement (GROUP BY day). Raises `Invalid` on a bad period."""
+    and the amount refunded. One statement (GROUP BY). Raises `Invalid` on a bad period."""
     check_period(start, end)
-    rows = _lines_query(practice_id, start, end, method)
-    is_payment = rows.c.kind == PAYMENT
-    found = {day: (int(n), int(r), int(b)) for day, n, r, b in db.session.execute(
-        select(rows.c.day, func.count().filter(is_payment),
-               func.coalesce(func.sum(rows.c.amount).filter(is_payment), 0),
-               func.coalesce(-func.sum(rows.c.amount).filter(~is_payment), 0)).group_by(rows.c.day))}
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return [DayFigure(d, *found.get(d, (0, 0, 0))) for d in days]
+    return _by_day(_grouped(practice_id, start, end, method), start, end)
 
 
 def record_export(*, practice_id: int, start: date, end: date, method: PaymentMethod | None, lines: int,

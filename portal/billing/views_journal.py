@@ -65,7 +65,7 @@ def payments():
         return _page(form, 422)
     start, end, method = period
     result = journal.payments_between(g.practice.id, start, end, method, page=request.args.get("page", 1, type=int))
-    days = None if result.one_day else journal.per_day(g.practice.id, start, end, method)
+    days = None if result.one_day else result.days
     chart = charts.bar_chart([(d.day, round(d.received / 100)) for d in days]) if days else None
     return _page(form, journal=result, days=days, chart=chart, day_before=start - timedelta(days=1),
                  day_after=start + timedelta(days=1))
@@ -86,11 +86,12 @@ def payments_csv():
     journal.record_export(practice_id=g.practice.id, start=start, end=end, method=method, lines=count,
                           actor=current_actor())
     commit()
+    methods = {m: str(PAYMENT_METHOD[m.value]) for m in PaymentMethod}  # translated once, not per line
     header = [_("Date"), _("Type"), _("Patient"), _("Payé par"), _("Moyen de paiement"), _("Référence"),
               _("Montant (€)"), _("Dont remboursé (€)"), _("Enregistré par"), _("Note")]
     kinds = {journal.PAYMENT: _("Règlement"), journal.REFUND: _("Remboursement")}
     rows = ([date_cell(line.day), kinds[line.kind], line.patient_name, line.payer_name,
-             str(PAYMENT_METHOD[line.method.value]), line.reference, amount_cell(line.amount_cents),
+             methods[line.method], line.reference, amount_cell(line.amount_cents),
              amount_cell(line.refunded_cents) if line.refunded_cents else "", line.recorded_by, line.note]
             for line in journal.all_lines(g.practice.id, start, end, method))
     name = f"paiements-{start:%Y-%m-%d}" + ("" if start == end else f"-au-{end:%Y-%m-%d}") + ".csv"

@@ -17,6 +17,7 @@ from flask import Response, stream_with_context
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 _NUMBER = re.compile(r"^-?\d+(,\d+)?$")  # what `amount_cell` writes: a number, never a formula
 FLUSH_EVERY = 500
 
@@ -28,14 +29,17 @@ def amount_cell(cents: int) -> str:
 
 
 def date_cell(day: date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else ""
+    """A date as French spreadsheets read it: 05/03/2026."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year}" if day else ""
 
 
 def safe_cell(value) -> str:
     """A cell's text, defused when a spreadsheet would read it as a formula. Plain numbers (a
     negative amount) are left alone: "-5,00" is a number to Excel, not a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not _NUMBER.match(text):
+    if value is None:
+        return ""
+    text = value if type(value) is str else str(value)
+    if text and text[0] in _FORMULA_FIRST and not _NUMBER.match(text):
         return "'" + text
     return text
 
@@ -45,9 +49,9 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     buffer.write(BOM)
-    writer.writerow([safe_cell(h) for h in header])
+    writer.writerow(map(safe_cell, header))
     for n, row in enumerate(rows, start=1):
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow(map(safe_cell, row))
         if n % FLUSH_EVERY == 0:
             yield buffer.getvalue()
             buffer.seek(0)
