@@ -13,9 +13,10 @@ of the numbers; a secretary signed in through the real forms (password, TOTP).
 
 Billing rows, bulk inserted (Core executemany, ids returned in order), as the services write them
 (a parity check compares a bulk payment with one `record_payment` wrote for the same input): for
-every patient and each of the previous month and this month so far, one installment ("Échéance
-de <mois>", due the 5th) and on average `--per-patient` payments a month (0 to 4, binomial) on
-weekdays and Saturdays, each allocated to that month's installment; methods 35 % cheque, 35 %
+every patient one installment ("Échéance de <mois>", due the 5th of last month) and on average
+`--per-patient` payments in last month (0 to 4, binomial) plus a week's share in the last seven
+days (payments outside the measured month), on weekdays and Saturdays, each allocated to that
+installment; methods 35 % cheque, 35 %
 card, 12 % transfer, 5 % cash, 13 % online ("Virement (en ligne)", no staff recorder, a Checkout
 id as reference); 0.4 % of the payments refunded a few days later (a tenth of those failed, a
 tenth pending), each with its refund part. One child's file instead gets 40 installments and
@@ -124,8 +125,10 @@ def load_billing(rng: random.Random, practice_id: int, staff_id: int | None, tod
     from portal.patients.models import Patient, Responsible, ResponsibleRole
 
     now = utcnow()
-    first, last_end, this = month_bounds(today)
-    months = [(first, last_end), (this, today)]
+    first, last_end, _this = month_bounds(today)
+    # Last month in full, and this month's last week (payments outside the measured month that its
+    # queries must skip; more would only lengthen the load).
+    months = [(first, last_end), (max(last_end + timedelta(days=1), today - timedelta(days=6)), today)]
     conn = db.session.connection()
     patients = [(pid, f"{fn} {ln}") for pid, fn, ln in conn.execute(
         select(Patient.id, Patient.first_name, Patient.last_name).where(Patient.practice_id == practice_id)
@@ -139,15 +142,16 @@ def load_billing(rng: random.Random, practice_id: int, staff_id: int | None, tod
 
     items, plans = [], []  # plans: per item, its payments (amount, method, day)
     for pid, name in patients:
+        pays = []
         for m in months:
-            n = sum(rng.random() < per_patient / 4 for _ in range(4)) if open_days[m] else 0
-            pays = [(rng.choice(AMOUNTS), rng.choices(names, weights)[0], rng.choice(open_days[m])) for _ in range(n)]
-            due = m[0].replace(day=5)
-            items.append({"practice_id": practice_id, "patient_id": pid, "kind": ItemKind.installment,
-                          "label": f"Échéance de {MONTHS_FR[m[0].month - 1]}", "care_date": None, "due_date": due,
-                          "amount_cents": sum(a for a, _m, _d in pays) or 39000, "processed": False,
-                          "responsible_id": financial.get(pid, (None,))[0], "created_at": now})
-            plans.append((pid, name, sorted(pays, key=lambda p: p[2])))
+            share = per_patient * len(open_days[m]) / max(len(open_days[months[0]]), 1)  # a week: a quarter
+            n = sum(rng.random() < share / 4 for _ in range(4)) if open_days[m] else 0
+            pays += [(rng.choice(AMOUNTS), rng.choices(names, weights)[0], rng.choice(open_days[m])) for _ in range(n)]
+        items.append({"practice_id": practice_id, "patient_id": pid, "kind": ItemKind.installment,
+                      "label": f"Échéance de {MONTHS_FR[first.month - 1]}", "care_date": None,
+                      "due_date": first.replace(day=5), "amount_cents": sum(a for a, _m, _d in pays) or 39000,
+                      "processed": False, "responsible_id": financial.get(pid, (None,))[0], "created_at": now})
+        plans.append((pid, name, sorted(pays, key=lambda p: p[2])))
     item_ids = []
     for i in range(0, len(items), 5000):
         item_ids += conn.execute(insert(BillingItem.__table__).returning(BillingItem.__table__.c.id,

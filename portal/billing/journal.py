@@ -152,14 +152,14 @@ def _in_period(practice_id: int, start: date, end: date, method: PaymentMethod |
     return received, given_back
 
 
-def _amounts(practice_id: int, start: date, end: date, method: PaymentMethod | None):
-    """The period's lines with only what figures and ordering need (kind, id, day, method, signed
-    amount): narrow rows, so sorting or grouping a month of a large practice stays in memory."""
+def _order_keys(practice_id: int, start: date, end: date, method: PaymentMethod | None):
+    """The period's lines as narrow rows (kind, id, day): what cutting a page needs, so sorting a
+    month of a large practice stays in memory and cheap."""
     received, given_back = _in_period(practice_id, start, end, method)
     return union_all(
-        select(literal(_KIND[PAYMENT]).label("kind"), Payment.id.label("id"), Payment.paid_on.label("day"),
-               Payment.method.label("method"), Payment.amount_cents.label("amount")).where(*received),
-        select(literal(_KIND[REFUND]), Refund.id, Refund.refunded_on, Payment.method, -Refund.amount_cents)
+        select(literal(_KIND[PAYMENT]).label("kind"), Payment.id.label("id"), Payment.paid_on.label("day"))
+        .where(*received),
+        select(literal(_KIND[REFUND]), Refund.id, Refund.refunded_on)
         .join(Payment, Payment.id == Refund.payment_id).where(*given_back)).subquery()
 
 
@@ -205,17 +205,20 @@ def _line(row) -> Line:
 
 
 def _grouped(practice_id: int, start: date, end: date, method: PaymentMethod | None) -> list[tuple]:
-    """(day, method, payments, received, refunds, refunded) per day and method of the period: one
-    GROUP BY over the period's lines, from which both the totals and the days are summed, so a
-    page reads the period once for its figures (at most days × 5 groups come back)."""
-    rows = _amounts(practice_id, start, end, method)
-    is_payment = rows.c.kind == _KIND[PAYMENT]
-    return [(day, PaymentMethod(m), int(n), int(r), int(k), int(b)) for day, m, n, r, k, b in db.session.execute(
-        select(rows.c.day, rows.c.method, func.count().filter(is_payment),
-               func.coalesce(func.sum(rows.c.amount).filter(is_payment), 0),
-               func.count().filter(~is_payment),
-               func.coalesce(-func.sum(rows.c.amount).filter(~is_payment), 0))
-        .group_by(rows.c.day, rows.c.method))]
+    """(day, method, payments, received, refunds, refunded) per day and method of the period, from
+    which both the totals and the days are summed: two GROUP BYs (payments on their day index,
+    then the few refunds), at most days × 5 groups each. Grouping each table apart, rather than
+    their UNION, halves the time on SQLite, which materialises a UNION before grouping it."""
+    received, given_back = _in_period(practice_id, start, end, method)
+    paid = db.session.execute(
+        select(Payment.paid_on, Payment.method, func.count(), func.sum(Payment.amount_cents))
+        .where(*received).group_by(Payment.paid_on, Payment.method))
+    groups = [(day, PaymentMethod(m), int(n), int(cents), 0, 0) for day, m, n, cents in paid]
+    back = db.session.execute(
+        select(Refund.refunded_on, Payment.method, func.count(), func.sum(Refund.amount_cents))
+        .join(Payment, Payment.id == Refund.payment_id).where(*given_back)
+        .group_by(Refund.refunded_on, Payment.method))
+    return groups + [(day, PaymentMethod(m), 0, 0, int(n), int(cents)) for day, m, n, cents in back]
 
 
 def _by_method(groups: list[tuple]) -> list[MethodTotal]:
@@ -238,7 +241,7 @@ def _by_day(groups: list[tuple], start: date, end: date) -> list[DayFigure]:
 def totals_by_method(*, practice_id: int, start: date, end: date,
                      method: PaymentMethod | None = None) -> list[MethodTotal]:
     """Per method: how many payments and how much received, how many refunds and how much given
-    back, in the period. One statement (GROUP BY); methods with nothing are left out."""
+    back, in the period. Two statements (GROUP BY); methods with nothing are left out."""
     return _by_method(_grouped(practice_id, start, end, method))
 
 
@@ -246,7 +249,7 @@ def payments_between(practice_id: int, start: date, end: date, method: PaymentMe
                      page: int = 1, page_size: int = PAGE_SIZE) -> Journal:
     """The journal of `start`..`end` inclusive (optionally one method): its totals by method and
     the lines of `page` (1-based; past the last page: the last one), and its figures per day.
-    Raises `Invalid` on a bad period (`check_period`). Two statements whatever the number of lines."""
+    Raises `Invalid` on a bad period (`check_period`). Three statements whatever the number of lines."""
     check_period(start, end)
     groups = _grouped(practice_id, start, end, method)
     journal = Journal(start, end, method, _by_method(groups), [], 1, page_size, _by_day(groups, start, end))
@@ -254,7 +257,7 @@ def payments_between(practice_id: int, start: date, end: date, method: PaymentMe
     if journal.count:
         # The page is cut on narrow rows (kind, id, day), then only its lines are read in full:
         # sorting every wide line of a month to keep a hundred of them spilled to disk.
-        narrow = _amounts(practice_id, start, end, method)
+        narrow = _order_keys(practice_id, start, end, method)
         keys = (select(narrow.c.kind, narrow.c.id).order_by(narrow.c.day, narrow.c.kind, narrow.c.id)
                 .limit(page_size).offset((journal.page - 1) * page_size).cte("page_keys"))
         journal.lines = [_line(r) for r in db.session.execute(
@@ -274,7 +277,7 @@ def all_lines(practice_id: int, start: date, end: date, method: PaymentMethod | 
 
 def per_day(practice_id: int, start: date, end: date, method: PaymentMethod | None = None) -> list[DayFigure]:
     """Every day of the period (quiet days too) with its number of payments, the amount received
-    and the amount refunded. One statement (GROUP BY). Raises `Invalid` on a bad period."""
+    and the amount refunded. Two statements (GROUP BY). Raises `Invalid` on a bad period."""
     check_period(start, end)
     return _by_day(_grouped(practice_id, start, end, method), start, end)
 
