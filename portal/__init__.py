@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.billing import bp as billing_bp, online as billing_online, views as billing_views, views_console as billing_console  # noqa: F401,E501
     from portal.billing import views_flags as billing_flags  # noqa: F401
     from portal.billing import refunds as billing_refunds, views_refunds as billing_refund_views  # noqa: F401
+    from portal.billing import views_journal as billing_journal  # noqa: F401
     from portal.billing.views_stripe import bp as stripe_bp
     from portal.billing import views_reminders  # noqa: F401
     from portal.billing.views_link import bp as paylinks_bp

@@ -18,7 +18,7 @@ SERVICE_MODULES = ["portal/core/services.py", "portal/console/services.py", "por
                    "portal/space/services.py", "portal/agenda/checkin.py", "portal/patients/links.py",
                    "portal/console/invitations.py", "portal/console/letters.py", "portal/console/jobs.py",
                    "portal/messaging/services.py", "portal/messaging/predefined.py", "portal/messaging/attachments.py",
-                   "portal/billing/services.py",
+                   "portal/billing/services.py", "portal/billing/journal.py",
                    "portal/billing/stripe_account.py", "portal/billing/stripe_api.py", "portal/billing/webhooks.py",
                    "portal/billing/online.py", "portal/billing/flags.py", "portal/billing/reconcile.py",
                    "portal/billing/reminders.py", "portal/billing/paylinks.py",

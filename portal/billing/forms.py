@@ -108,3 +108,17 @@ class RefundForm(FlaskForm):
                                 validate_choice=False)  # online refunds have none: the service checks it
     reason = TextAreaField(_l("Motif"), validators=[Length(max=500)], render_kw={"rows": 2})
     token = HiddenField()
+
+
+class JournalForm(FlaskForm):
+    """The console's Paiements journal: a period (?du=&au=) and a method (?moyen=), read from the
+    query string (a GET: no CSRF token). The URL keeps the French names of the seed's screens."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("Du"), name="du", validators=[DataRequired(_l("Saisissez une date de début valide."))])
+    end = DateField(_l("Au"), name="au", validators=[DataRequired(_l("Saisissez une date de fin valide."))])
+    method = SelectField(_l("Moyen de paiement"), name="moyen", default="",
+                         choices=[SelectChoice("", _l("Tous"))] + [
+                             SelectChoice(k, PAYMENT_METHOD[k]) for k in ("cheque", "card", "transfer", "cash", "online")])

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from portal.billing import online
-from portal.billing.models import Allocation, BillingItem
+from portal.billing import online, services
+from portal.billing.models import BillingItem
 from portal.billing.stripe_api import create_checkout_session
 from portal.core.errors import DomainError, Invalid, NotFound
 from portal.core.models import Practice
@@ -87,9 +87,7 @@ def open_link(token: str, *, now: datetime | None = None) -> PayLink:
     if (now or datetime.now(UTC)).timestamp() > expires:
         raise LinkGone(_("Ce lien de paiement a expiré. Pour régler, connectez-vous à votre espace patient "
                          "ou contactez le cabinet."))
-    paid = int(db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
-                                 .where(Allocation.item_id == item.id)) or 0)
-    remaining = item.amount_cents - paid
+    remaining = item.amount_cents - services.paid_per_item(practice_id=practice_id, item_ids=[item.id]).get(item.id, 0)
     if remaining <= 0:
         raise LinkGone(_("Ce règlement a déjà été reçu : ce lien n'est plus utile. Merci !"))
     patient = db.session.get(Patient, patient_id)

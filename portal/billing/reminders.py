@@ -21,8 +21,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.billing import online, paylinks
-from portal.billing.models import Allocation, BillingItem, OverdueReminderSettings
+from portal.billing import online, paylinks, services
+from portal.billing.models import BillingItem, OverdueReminderSettings
 from portal.billing.services import money
 from portal.core import audit
 from portal.core.audit import Actor
@@ -97,8 +97,7 @@ class _Overdue:
 def _overdue_items(practice_id: int, latest_due) -> list[_Overdue]:
     """The practice's items due on or before `latest_due` that still lack money, with what
     each lacks: one statement (allocations summed per item in a subquery)."""
-    paid = (select(Allocation.item_id, func.sum(Allocation.amount_cents).label("paid"))
-            .where(Allocation.practice_id == practice_id).group_by(Allocation.item_id).subquery())
+    paid = services.paid_subquery(practice_id=practice_id)
     remaining = BillingItem.amount_cents - func.coalesce(paid.c.paid, 0)
     rows = db.session.execute(
         select(BillingItem, remaining.label("remaining")).outerjoin(paid, paid.c.item_id == BillingItem.id)

@@ -128,11 +128,12 @@ def ledger(*, practice_id: int, patient_id: int, at: date, due_only: bool = Fals
     return result
 
 
-def paid_per_item(*, practice_id: int, patient_id: int | None = None, item_ids: list[int] | None = None,
-                  at: date | None = None) -> dict[int, int]:
-    """What each item has received net of refunds, in one statement: allocations of payments
-    made on or before `at`, less the parts of refunds made on or before `at` (a failed refund
-    takes nothing back). Items without money are absent."""
+def paid_subquery(*, practice_id: int, patient_id: int | None = None, item_ids: list[int] | None = None,
+                  at: date | None = None):
+    """A subquery (item_id, paid) of what each item has received net of refunds: allocations of
+    payments made on or before `at`, less the parts of refunds made on or before `at` (a failed
+    refund takes nothing back). Join it to `BillingItem` wherever "paid" or "remaining" is needed,
+    so every page, reminder and link counts refunds the same way."""
     given = (select(Allocation.item_id.label("item_id"), Allocation.amount_cents.label("cents"))
              .join(Payment, Payment.id == Allocation.payment_id).where(Allocation.practice_id == practice_id))
     taken = (select(RefundPart.item_id.label("item_id"), (-RefundPart.amount_cents).label("cents"))
@@ -145,8 +146,16 @@ def paid_per_item(*, practice_id: int, patient_id: int | None = None, item_ids: 
     if at is not None:
         given, taken = given.where(Payment.paid_on <= at), taken.where(Refund.refunded_on <= at)
     both = union_all(given, taken).subquery()
-    rows = db.session.execute(select(both.c.item_id, func.sum(both.c.cents)).group_by(both.c.item_id))
-    return {item_id: int(cents) for item_id, cents in rows if cents}
+    return select(both.c.item_id, func.sum(both.c.cents).label("paid")).group_by(both.c.item_id).subquery()
+
+
+def paid_per_item(*, practice_id: int, patient_id: int | None = None, item_ids: list[int] | None = None,
+                  at: date | None = None) -> dict[int, int]:
+    """What each item has received net of refunds (see `paid_subquery`), in one statement. Items
+    without money are absent."""
+    paid = paid_subquery(practice_id=practice_id, patient_id=patient_id, item_ids=item_ids, at=at)
+    return {item_id: int(cents) for item_id, cents in db.session.execute(select(paid.c.item_id, paid.c.paid))
+            if cents}
 
 
 def balance_due(*, practice_id: int, patient_id: int, at: date) -> int:
@@ -238,7 +247,8 @@ def update_item(*, practice, patient, item: BillingItem, label: str, amount_cent
 def delete_item(*, practice, item: BillingItem, actor: Actor) -> None:
     """Remove an item entered by mistake. Raises `Invalid` when a payment was allocated to it
     (the money would vanish from the ledger). Audited."""
-    if _paid_on(item):
+    # Any allocation, even one refunded since, ties the item to a payment's history: keep it.
+    if db.session.scalar(select(Allocation.id).where(Allocation.item_id == item.id).limit(1)):
         raise Invalid(_("Des règlements sont affectés à « %(label)s » : il ne peut pas être supprimé.",
                         label=item.label))
     audit.record("billing.item_deleted", actor=actor, practice_id=practice.id, target=item,

@@ -61,18 +61,19 @@ def charge_of(appointment) -> TeleconsultCharge | None:
 
 
 def _paid(item_id: int) -> int:
+    """All money ever allocated to the fee, refunds aside: a fee that ever received some is kept."""
     return int(db.session.scalar(select(func.coalesce(func.sum(Allocation.amount_cents), 0))
                                  .where(Allocation.item_id == item_id)) or 0)
 
 
 def remaining(charge: TeleconsultCharge) -> int:
-    """What the fee still lacks (0 once paid)."""
-    return charge.item.amount_cents - _paid(charge.item_id)
+    """What the fee still lacks (0 once paid; refunds make it lack again)."""
+    paid = services.paid_per_item(practice_id=charge.practice_id, item_ids=[charge.item_id])
+    return charge.item.amount_cents - paid.get(charge.item_id, 0)
 
 
 def _unpaid_rows(practice_id: int):
-    paid = (select(Allocation.item_id, func.sum(Allocation.amount_cents).label("paid"))
-            .where(Allocation.practice_id == practice_id).group_by(Allocation.item_id).subquery())
+    paid = services.paid_subquery(practice_id=practice_id)
     return (select(TeleconsultCharge.appointment_id)
             .join(BillingItem, BillingItem.id == TeleconsultCharge.item_id)
             .outerjoin(paid, paid.c.item_id == BillingItem.id)
@@ -107,8 +108,7 @@ def unpaid_of_patient(*, practice_id: int, patient_id: int) -> list[tuple[object
     oldest first: what the patient space shows in red. One query."""
     from portal.agenda.models import Appointment, AppointmentStatus
 
-    paid = (select(Allocation.item_id, func.sum(Allocation.amount_cents).label("paid"))
-            .where(Allocation.practice_id == practice_id).group_by(Allocation.item_id).subquery())
+    paid = services.paid_subquery(practice_id=practice_id)
     lacking = BillingItem.amount_cents - func.coalesce(paid.c.paid, 0)
     rows = db.session.execute(
         select(Appointment, lacking).join(TeleconsultCharge, TeleconsultCharge.appointment_id == Appointment.id)

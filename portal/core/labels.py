@@ -96,6 +96,7 @@ AUDIT_ACTION = {
     "billing.payment_deleted": _l("Règlement supprimé"),
     "billing.payment_refunded": _l("Règlement remboursé"),
     "billing.refund_status_changed": _l("État d'un remboursement mis à jour par Stripe"),
+    "billing.payments_exported": _l("Paiements exportés (fichier CSV)"),
     "booking.settings_changed": _l("Réglages de la réservation en ligne modifiés"),
     "booking.profile_changed": _l("Profil du praticien modifié"),
     "booking.contact_added": _l("Contact autorisé à réserver"),

@@ -129,3 +129,26 @@ def test_statements_do_not_grow_with_items(overdue, make_patient):
     many = statements(DUE + timedelta(days=10))
     assert len(sent()) == 2 + 2 + 6
     assert many <= few + 2, (few, many)  # not one statement (or more) per item
+
+
+def test_a_refund_makes_the_item_reminded_again_for_what_was_given_back(overdue):
+    """A refund puts money back on the item: the reminder asks for it again, and the link opens."""
+    from datetime import UTC, datetime
+
+    from portal.billing import paylinks, refunds
+
+    practice, child, item = overdue
+    payment = services.record_payment(practice=practice, patient=child, amount_cents=39000,
+                                      method=PaymentMethod.cheque, paid_on=services.practice_today(practice),
+                                      actor=OPERATOR)
+    commit()
+    assert sweep(DUE + timedelta(days=3)) == 0
+    refunds.refund_payment(practice=practice, payment=payment, amount_cents=15000, reason="Chèque rendu",
+                           token="t" * 24, given_back_by=PaymentMethod.cheque, actor=OPERATOR)
+    commit()
+    assert sweep(DUE + timedelta(days=10)) == 2
+    second = next(m for m in sent(item) if m.key == f"overdue:{item.id}:1:email")
+    assert "150,00" in second.body.replace("\u202f", " ").replace("\u00a0", " ")
+    token = paylinks.make_token(practice_id=practice.id, patient_id=child.id, item_id=item.id, amount_cents=39000,
+                                now=datetime.now(UTC))
+    assert paylinks.open_link(token).amount == 15000  # the link's amount, lowered to what the item lacks

@@ -85,6 +85,7 @@ PAGES = {
     "billing.to_check": (SECRETARY, lambda d: {}),
     "billing.edit_payment": (SECRETARY, lambda d: {"patient_id": d.lea_id, "payment_id": d.payment_id}),
     "billing.refund_payment": (OWNER, lambda d: {"patient_id": d.lea_id, "payment_id": d.payment_id}),
+    "billing.payments": (SECRETARY, lambda d: {"du": (d.day - timedelta(days=190)).isoformat(), "au": (d.day - timedelta(days=7)).isoformat()}),  # noqa: E501
     "accounts.staff_security": (OWNER, lambda d: {}),
     "patients.index": (OWNER, lambda d: {"q": "lef"}),
     "patients.show": (OWNER, lambda d: {"patient_id": d.lea_id}),
@@ -149,6 +150,7 @@ EXCLUDED = {
     "messaging.staff_attachment": "file download (a message's photo or PDF, console side)",
     "messaging.template_attachment": "file download (a predefined message's file)",
     "console.invitation_letters": "PDF download (a batch's letters)",
+    "billing.payments_csv": "CSV download (the console's payments of a period)",
 }
 
 
