@@ -739,6 +739,109 @@ def messaging_walk(browser, base_url: str, data: Data, shot: Camera):
     context.close()
 
 
+def online_payment(app) -> None:
+    """Turn online payment on for the demo practice with test-shaped keys (Stripe itself is never
+    called: nothing here creates a Checkout Session), then post Stripe's signed
+    "checkout.session.completed" for 150 € paid by Léa's parent, as Stripe would after Checkout:
+    the real webhook records it as "Virement (en ligne)"."""
+    import json
+    import secrets
+
+    import stripe
+
+    from portal.billing import stripe_account
+    from portal.core.audit import Actor
+    from portal.core.db import commit
+    from portal.demo.data import demo_practice
+    from portal.extensions import db
+    from portal.patients.models import Patient
+
+    whsec = "whsec_" + "D" * 32
+    with app.app_context():
+        practice = demo_practice()
+        practice.options = {**(practice.options or {}), "payments_online": True}
+        stripe_account.save_keys(practice, publishable_key="pk_test_" + "D" * 24,
+                                 secret_key="sk_test_" + "D" * 20 + "4242", webhook_secret=whsec,
+                                 actor=Actor.operator())
+        lea = db.session.scalar(select(Patient).where(Patient.practice_id == practice.id,
+                                                      Patient.first_name == "Léa"))
+        commit()
+        webhook = stripe_account.account_for(practice.id).webhook_id
+        session = {"id": "cs_test_" + secrets.token_hex(12), "object": "checkout.session", "amount_total": 15000,
+                   "currency": "eur", "payment_status": "paid", "status": "complete",
+                   "customer_email": "parent@example.org", "payment_intent": "pi_test_" + secrets.token_hex(12),
+                   "metadata": {"practice": str(practice.id), "patient": str(lea.id), "payer": "",
+                                "amount_cents": "15000"}}
+    payload = json.dumps({"id": "evt_" + secrets.token_hex(12), "object": "event", "created": int(time.time()),
+                          "livemode": False, "type": "checkout.session.completed", "data": {"object": session}})
+    signature = stripe.WebhookSignature.generate_signature_header(payload, whsec, timestamp=int(time.time()))
+    answer = app.test_client().post(f"/stripe/webhook/{webhook}", data=payload, content_type="application/json",
+                                    headers={"Stripe-Signature": signature})
+    assert answer.get_json()["status"] == "applied", answer.get_data(as_text=True)
+
+
+def payment_link_path(app) -> str:
+    """The path of an overdue-payment reminder's link for Léa's oldest unpaid item."""
+    from datetime import UTC, datetime
+
+    from portal.billing import paylinks, services
+    from portal.demo.data import demo_practice
+    from portal.extensions import db
+    from portal.patients.models import Patient
+
+    with app.app_context():
+        practice = demo_practice()
+        lea = db.session.scalar(select(Patient).where(Patient.practice_id == practice.id,
+                                                      Patient.first_name == "Léa"))
+        led = services.ledger(practice_id=practice.id, patient_id=lea.id, at=services.practice_today(practice))
+        line = next(line for line in led.lines if line.remaining > 0)
+        token = paylinks.make_token(practice_id=practice.id, patient_id=lea.id, item_id=line.item.id,
+                                    amount_cents=line.remaining, now=datetime.now(UTC))
+        return urlsplit(paylinks.link_url(token)).path
+
+
+def payments_walk(browser, base_url: str, data: Data, shot: Camera):
+    """Paiements: online payment switched on and a 150 € online payment received; the parent's
+    Mes paiements with Régler en ligne; the console's payments of the day, the patient's tab,
+    a refund of part of the demo's cheque, the overdue reminders' settings; a reminder's link."""
+    online_payment(data.app)
+    context, page = parent_signin(browser, base_url, data)
+    page.goto("/paiements")
+    expect(page.get_by_label("Montant à régler (€)")).to_be_visible()
+    shot(page, "patient-paiements")
+    context.close()
+
+    desk, staff = console_signin(browser, base_url, data)
+    staff.locator("#side-payments").click()
+    expect(staff.locator("#payments-list")).to_contain_text("Virement (en ligne)")
+    shot(staff, "console-paiements-jour", full_page=False)
+    staff.locator("#payments-list").get_by_role("link", name=re.compile("LEFEVRE")).first.click()
+    cheque = staff.locator("#billing-payments tr", has_text="Chèque").first
+    cheque.get_by_role("link", name=re.compile("Rembourser")).click()
+    staff.get_by_label("Montant à rembourser (€)").fill("20")
+    staff.get_by_label("Rendu par").select_option(label="Espèces")
+    staff.get_by_label("Motif").fill("Trop-perçu sur la consultation")
+    shot(staff, "console-rembourser", full_page=False)
+    staff.get_by_role("button", name="Rembourser").click()
+    expect(staff.locator("#billing-payments .refund-row").first).to_contain_text("remboursé")
+    staff.locator("#billing-payments").scroll_into_view_if_needed()
+    shot(staff, "console-fiche-paiements", full_page=False)
+    staff.goto("/console/cabinet/relances-paiement")
+    staff.get_by_label("Relancer les règlements en retard").check()
+    staff.get_by_label("Par SMS").check()
+    staff.get_by_role("button", name="Enregistrer").click()
+    expect(staff.get_by_text("Relances enregistrées.")).to_be_visible()
+    shot(staff, "console-relances-paiement", full_page=False)
+    desk.close()
+
+    phone = phone_context(browser, base_url)
+    link = phone.new_page()
+    link.goto(payment_link_path(data.app))
+    expect(link.get_by_role("button", name=re.compile("^Payer"))).to_be_visible()
+    shot(link, "patient-lien-paiement", full_page=False)
+    phone.close()
+
+
 def main() -> int:
     if not os.path.exists(CHROMIUM):
         print(f"{CHROMIUM} is absent: apt install chromium chromium-l10n", file=sys.stderr)
@@ -777,6 +880,7 @@ def main() -> int:
             cabinet_walk(browser, base_url, data, shot)
             invitations_walk(browser, base_url, data, shot)
             messaging_walk(browser, base_url, data, shot)
+            payments_walk(browser, base_url, data, shot)
             browser.close()
         server.shutdown()
         thread.join(timeout=5)
