@@ -47,6 +47,7 @@ class PaymentForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=NOTE_MAX)], render_kw={"rows": 2})
     items = CheckboxesField(_l("Affecter à (sinon : aux échéances les plus anciennes)"), coerce=int, choices=[],
                             validate_choice=False)
+    token = HiddenField()  # one payment per form, however many times it is sent
 
 
 class OnlinePaymentForm(FlaskForm):

@@ -140,6 +140,11 @@ def _refunded_per_payment(practice_id: int):
             .group_by(Refund.payment_id).subquery())
 
 
+# A refund counts under how its money went back (cash for a card payment refunded at the desk);
+# refunds older than that column count under their payment's method.
+_REFUND_METHOD = func.coalesce(Refund.method, Payment.method)
+
+
 def _in_period(practice_id: int, start: date, end: date, method: PaymentMethod | None) -> tuple[list, list]:
     """The WHERE of each half: payments received in the period, refunds given back in it (a failed
     one gave nothing back), both of the practice, of one method when asked."""
@@ -148,7 +153,7 @@ def _in_period(practice_id: int, start: date, end: date, method: PaymentMethod |
                   Refund.refunded_on >= start, Refund.refunded_on <= end]
     if method is not None:
         received.append(Payment.method == method)
-        given_back.append(Payment.method == method)
+        given_back.append(_REFUND_METHOD == method)
     return received, given_back
 
 
@@ -179,7 +184,7 @@ def _lines_query(practice_id: int, start: date, end: date, method: PaymentMethod
                Payment.note.label("note"), func.coalesce(refunded.c.cents, 0).label("refunded"))
         .outerjoin(refunded, refunded.c.payment_id == Payment.id).where(*received),
         select(literal(_KIND[REFUND]), Refund.id, Refund.refunded_on, Refund.patient_id, Payment.payer_name,
-               Payment.method, func.coalesce(Refund.stripe_refund_id, Payment.reference), -Refund.amount_cents,
+               _REFUND_METHOD, func.coalesce(Refund.stripe_refund_id, Payment.reference), -Refund.amount_cents,
                Refund.recorded_by_id, Refund.reason, literal_column("0"))
         .join(Payment, Payment.id == Refund.payment_id).where(*given_back)).subquery()
 
@@ -215,9 +220,9 @@ def _grouped(practice_id: int, start: date, end: date, method: PaymentMethod | N
         .where(*received).group_by(Payment.paid_on, Payment.method))
     groups = [(day, PaymentMethod(m), int(n), int(cents), 0, 0) for day, m, n, cents in paid]
     back = db.session.execute(
-        select(Refund.refunded_on, Payment.method, func.count(), func.sum(Refund.amount_cents))
+        select(Refund.refunded_on, _REFUND_METHOD, func.count(), func.sum(Refund.amount_cents))
         .join(Payment, Payment.id == Refund.payment_id).where(*given_back)
-        .group_by(Refund.refunded_on, Payment.method))
+        .group_by(Refund.refunded_on, _REFUND_METHOD))
     return groups + [(day, PaymentMethod(m), 0, 0, int(n), int(cents)) for day, m, n, cents in back]
 
 

@@ -66,6 +66,7 @@ class Payment(PracticeOwned, Timestamped, db.Model):
     reference: Mapped[str] = mapped_column(String(80), default="")  # cheque number, transfer or Stripe id
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    form_token: Mapped[str | None] = mapped_column(String(64))  # the desk form's: sent twice, recorded once
 
     allocations: Mapped[list[Allocation]] = relationship(back_populates="payment", cascade="all, delete-orphan")
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
@@ -81,6 +82,7 @@ class Payment(PracticeOwned, Timestamped, db.Model):
         return self.amount_cents - self.refunded_cents
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),
+                      UniqueConstraint("practice_id", "form_token"),
                       Index("ix_payment_patient", "practice_id", "patient_id", "paid_on"),
                       Index("ix_payment_day", "practice_id", "paid_on"))
 
@@ -118,6 +120,9 @@ class Refund(PracticeOwned, Timestamped, db.Model):
                                                  default=RefundStatus.succeeded)
     reason: Mapped[str] = mapped_column(Text, default="")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(80))  # re_…; None for a refund by hand
+    # How the money went back (cash for a card payment refunded at the desk, online through
+    # Stripe): the day's totals by method count it there. None on refunds older than the column.
+    method: Mapped[PaymentMethod | None] = mapped_column(Enum(PaymentMethod, native_enum=False, length=12))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     # The console form's one-time token: a form sent twice (double click, retry) gives back once,
     # by hand as through Stripe. None for a refund learnt from Stripe's dashboard.
@@ -151,6 +156,7 @@ class FlagKind(str, enum.Enum):
     unmatched = "unmatched"              # a paid session the ledger could not take (unknown file, other practice)
     amount_mismatch = "amount_mismatch"  # the recorded payment differs from what the session was paid
     not_paid = "not_paid"                # an online payment recorded for a session Stripe says is not paid
+    refund = "refund"                    # a refund made in Stripe's dashboard the ledger cannot place by itself
 
 
 class BillingFlag(PracticeOwned, Timestamped, db.Model):

@@ -97,14 +97,14 @@ def checkout_paid(record: StripeEvent, obj: dict) -> str:
     meta = obj.get("metadata") or {}
     patient_id = _int(meta.get("patient"))
     if _int(meta.get("practice")) != record.practice_id or patient_id is None:
-        record.note = "metadata of another practice or without a patient"
+        record.note = _("les métadonnées désignent un autre cabinet ou aucun dossier")
         return IGNORED
     # Locking the file's row serialises two events of one session (PostgreSQL): the second sees
     # the first one's payment below.
     patient = db.session.scalar(select(Patient).where(Patient.practice_id == record.practice_id,
                                                       Patient.id == patient_id).with_for_update())
     if patient is None:
-        record.note = f"no patient {patient_id} in this practice"
+        record.note = _("aucun dossier n° %(id)s dans ce cabinet", id=patient_id)
         return IGNORED
     reference = str(obj.get("id", ""))[:80]
     if db.session.scalar(select(Payment.id).where(Payment.practice_id == record.practice_id,

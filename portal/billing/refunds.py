@@ -12,8 +12,9 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.billing import services
-from portal.billing.models import OFFLINE_METHODS, BillingItem, Payment, PaymentMethod, Refund, RefundPart, RefundStatus
+from portal.billing import flags, services, teleconsult
+from portal.billing.models import (OFFLINE_METHODS, BillingItem, FlagKind, Payment, PaymentMethod, Refund, RefundPart,
+                                   RefundStatus)
 from portal.billing.stripe_api import create_refund, retrieve_checkout_session
 from portal.billing.stripe_models import StripeEvent
 from portal.billing.webhooks import APPLIED, IGNORED, last_applied, on_event
@@ -101,13 +102,13 @@ def refund_payment(*, practice, payment: Payment, amount_cents: int | None, reas
     if len(reason) > REASON_MAX:
         raise Invalid(_("Texte trop long."), "reason")
     online = payment.method is PaymentMethod.online
+    way = PaymentMethod.online if online else (given_back_by or payment.method)
     if not online:
-        way = given_back_by or payment.method
         if way not in OFFLINE_METHODS:
             raise Invalid(_("Choix invalide."), "given_back_by")
         reason = f"{PAYMENT_METHOD[way.value]} — {reason}"
     refund = Refund(practice_id=practice.id, patient_id=payment.patient_id, payment=payment,
-                    amount_cents=amount_cents, refunded_on=services.practice_today(practice),
+                    amount_cents=amount_cents, refunded_on=services.practice_today(practice), method=way,
                     status=RefundStatus.pending if online else RefundStatus.succeeded, reason=reason,
                     recorded_by_id=getattr(recorded_by, "id", None), form_token=token,
                     parts=[RefundPart(practice_id=practice.id, item_id=item_id, amount_cents=cents)
@@ -126,6 +127,7 @@ def refund_payment(*, practice, payment: Payment, amount_cents: int | None, reas
         refund.status = STRIPE_STATUS.get(answer.get("status"), RefundStatus.pending)
         db.session.flush()
     _audit("billing.payment_refunded", refund, actor)
+    teleconsult.close_cancelled_fees(practice_id=practice.id, item_ids=[p.item_id for p in refund.parts])
     return refund
 
 
@@ -208,13 +210,23 @@ def _from_dashboard(record: StripeEvent, obj: dict, status: RefundStatus, paymen
     if status is RefundStatus.failed:
         record.note = "failed refund unknown to the ledger"
         return IGNORED
-    if not 0 < amount <= payment.net_cents:
-        record.note = (f"refund of {amount} cents above what payment {payment.id} holds "
-                       f"({payment.net_cents}): to check in Stripe")
+    excess = flags.has_flag(practice_id=record.practice_id, kind=FlagKind.excess, session_id=payment.reference)
+    if excess or not 0 < amount <= payment.net_cents:
+        # Stripe gave back money the ledger can't place by itself: what was received above the
+        # balance (never allocated), or more than the payment holds. Taking it from the items
+        # would make the file owe what it paid: staff decide, the ledger stays as it is.
+        record.note = _("Remboursement de %(amount)s fait dans Stripe pour le règlement en ligne du %(date)s "
+                        "(%(net)s) : à vérifier, le registre n'a pas été modifié.",
+                        amount=services.money(amount), date=payment.paid_on.strftime("%d/%m/%Y"),
+                        net=services.money(payment.net_cents))[:300]
+        flags.raise_flag(practice_id=record.practice_id, kind=FlagKind.refund, session_id=payment.reference,
+                         message=record.note, patient_id=payment.patient_id, payment_id=payment.id,
+                         amount_cents=amount)
         return IGNORED
     practice = db.session.get(Practice, record.practice_id)
     refund = Refund(practice_id=practice.id, patient_id=payment.patient_id, payment=payment, amount_cents=amount,
                     refunded_on=services.practice_today(practice), status=status, reason=DASHBOARD_REASON,
+                    method=PaymentMethod.online,
                     stripe_refund_id=str(obj["id"])[:80],
                     parts=[RefundPart(practice_id=practice.id, item_id=item_id, amount_cents=cents)
                            for item_id, cents in _parts(payment, amount)])

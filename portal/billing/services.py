@@ -26,7 +26,7 @@ from portal.core.audit import Actor
 from portal.core.errors import Invalid, NotFound
 from portal.core.models import AuditEvent
 from portal.extensions import db
-from portal.patients.models import Responsible, ResponsibleRole
+from portal.patients.models import Patient, Responsible, ResponsibleRole
 
 LABEL_MAX, REFERENCE_MAX, NOTE_MAX = 120, 80, 2000
 AMOUNT_MAX = 10_000_000  # 100 000,00 €: beyond is a typing slip, not an orthodontic fee
@@ -333,7 +333,7 @@ def _allocate(practice, patient, payment: Payment, amount_cents: int, item_ids: 
 def record_payment(*, practice, patient, amount_cents: int, method: PaymentMethod, paid_on: date,
                    payer_id: int | None = None, reference: str = "", note: str = "",
                    item_ids: list[int] | None = None, due_by: date | None = None, recorded_by=None,
-                   actor: Actor) -> Payment:
+                   token: str | None = None, actor: Actor) -> Payment:
     """Record money received for the file and allocate it: to `item_ids` when given (in due
     order), else to the oldest due items first. Raises `Invalid` on the field concerned when the
     amount is above what remains due on those items (nothing is recorded), when the date is in
@@ -341,12 +341,20 @@ def record_payment(*, practice, patient, amount_cents: int, method: PaymentMetho
     item id is not this file's. `due_by` limits the allocation (and so the amount accepted) to
     the items due by that date: an online payment passes the practice's today, so it can never
     exceed the balance due shown to the patient. Audited. Online payments (Stripe) call this
-    with `method=PaymentMethod.online` and the Stripe id in `reference`."""
+    with `method=PaymentMethod.online` and the Stripe id in `reference`. A desk form's `token`
+    already recorded returns that payment: a form sent twice records one payment."""
+    if token:
+        # The file's row lock makes a second copy of the form wait for the first, then find it.
+        db.session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
+        already = db.session.scalar(select(Payment).where(Payment.practice_id == practice.id,
+                                                          Payment.form_token == token[:64]))
+        if already is not None:
+            return already
     payer, reference, note = _check_payment(practice, patient, amount_cents, paid_on, payer_id, reference, note)
     payment = Payment(practice_id=practice.id, patient_id=patient.id, amount_cents=amount_cents, method=method,
                       paid_on=paid_on, payer_id=payer.id if payer else None,
                       payer_name=payer.full_name if payer else patient.full_name, reference=reference, note=note,
-                      recorded_by_id=getattr(recorded_by, "id", None))
+                      recorded_by_id=getattr(recorded_by, "id", None), form_token=(token or None) and token[:64])
     _allocate(practice, patient, payment, amount_cents, item_ids, due_by)
     db.session.add(payment)
     db.session.flush()
@@ -395,7 +403,8 @@ def check_editable(payment: Payment) -> None:
 def update_payment(*, practice, patient, payment: Payment, amount_cents: int, method: PaymentMethod,
                    paid_on: date | None, payer_id: int | None, reference: str, note: str, actor: Actor) -> Payment:
     """Correct a payment recorded at the desk: date, method, payer, reference, note, amount. A new
-    amount is allocated afresh (oldest due first), as `record_payment` does. Raises `Invalid` for
+    amount goes to the items the payment was for first (the ones ticked at the desk, a
+    teleconsultation's fee), then to the oldest due. Raises `Invalid` for
     an online payment, one with refunds, a non-desk method, or as `record_payment` does. Audited
     with the payment before and after."""
     check_editable(payment)
@@ -404,9 +413,19 @@ def update_payment(*, practice, patient, payment: Payment, amount_cents: int, me
     payer, reference, note = _check_payment(practice, patient, amount_cents, paid_on, payer_id, reference, note)
     before = _payment_facts(payment)
     if amount_cents != payment.amount_cents:
+        chosen = sorted({a.item_id for a in payment.allocations})
         payment.allocations.clear()
         db.session.flush()  # the old allocations leave before what is still due is read back
-        _allocate(practice, patient, payment, amount_cents, None, None)
+        due = sum(remaining for _item, remaining in _open_items(practice.id, patient.id, None))
+        if amount_cents > due:
+            _allocate(practice, patient, payment, amount_cents, None, None)  # refused with the amount due
+        first = min(amount_cents, remaining_on_items(practice_id=practice.id, patient_id=patient.id,
+                                                     item_ids=chosen)) if chosen else 0
+        if first:
+            _allocate(practice, patient, payment, first, chosen, None)
+            db.session.flush()
+        if amount_cents > first:
+            _allocate(practice, patient, payment, amount_cents - first, None, None)
     payment.amount_cents, payment.method, payment.paid_on, payment.reference, payment.note = (
         amount_cents, method, paid_on, reference, note)
     if (payer.id if payer else None) != payment.payer_id:  # else the name as it was stays

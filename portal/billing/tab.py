@@ -2,6 +2,8 @@
 for the page itself (patients.show) and for the forms that come back to it with their errors."""
 from __future__ import annotations
 
+import secrets
+
 from flask import g
 from flask_login import current_user
 from flask_babel import gettext as _
@@ -20,7 +22,7 @@ def item_form(patient, *, submitted: bool, **kw) -> ItemForm:
 
 
 def payment_form(patient, ledger, *, submitted: bool) -> PaymentForm:
-    form = PaymentForm() if submitted else PaymentForm(formdata=None)
+    form = PaymentForm() if submitted else PaymentForm(formdata=None, token=secrets.token_urlsafe(24))
     form.payer_id.choices = responsible_choices(patient, _("Le patient"))
     form.items.choices = [SelectChoice(line.item.id, f"{line.item.label} ({services.money(line.remaining)})")
                           for line in ledger.lines if line.remaining > 0]

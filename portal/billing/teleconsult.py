@@ -134,11 +134,44 @@ def release_on_cancel(appointment, *, actor: Actor) -> str | None:
         db.session.delete(charge)
         services.delete_item(practice=db.session.get(Practice, appointment.practice_id), item=item, actor=actor)
         return "removed"
+    if _close(charge):  # paid, then all of it refunded: nothing is owed for a visit that won't happen
+        return "removed"
     note = _("Téléconsultation annulée alors qu'elle était réglée : un remboursement peut être dû.")
     appointment.note = (f"{appointment.note}\n{note}" if appointment.note else note)[:500]
     audit.record("billing.teleconsult_cancelled_paid", actor=actor, practice_id=appointment.practice_id,
                  target=appointment, details={"item_id": charge.item_id})
     return "kept"
+
+
+def _close(charge: TeleconsultCharge) -> bool:
+    """A cancelled visit owes nothing more than what was kept of its fee: the fee is lowered to
+    what it holds net of refunds, or goes (with its allocations and refund parts, which cancel
+    out) when nothing is kept. True when it went."""
+    item = charge.item
+    kept = services.paid_per_item(practice_id=charge.practice_id, item_ids=[item.id]).get(item.id, 0)
+    if kept <= 0:
+        db.session.delete(item)  # the charge goes with it (ON DELETE CASCADE), and so in the session
+        db.session.delete(charge)
+        db.session.flush()
+        return True
+    if kept < item.amount_cents:
+        item.amount_cents = kept
+        db.session.flush()
+    return False
+
+
+def close_cancelled_fees(*, practice_id: int, item_ids: list[int]) -> None:
+    """After a refund: the fees of cancelled teleconsultations among these items are closed
+    (`_close`), so the refund does not make a visit that never took place owed again."""
+    from portal.agenda.models import Appointment, AppointmentStatus
+
+    if not item_ids:
+        return
+    for charge in db.session.scalars(select(TeleconsultCharge).join(
+            Appointment, Appointment.id == TeleconsultCharge.appointment_id).where(
+            TeleconsultCharge.practice_id == practice_id, TeleconsultCharge.item_id.in_(item_ids),
+            Appointment.status == AppointmentStatus.cancelled)):
+        _close(charge)
 
 
 def transfer(old, new, *, practice) -> None:

@@ -120,7 +120,7 @@ def record_payment(patient_id: int):
                                 method=PaymentMethod(form.method.data), paid_on=form.paid_on.data,
                                 payer_id=int(form.payer_id.data or 0) or None, reference=form.reference.data,
                                 note=form.note.data, item_ids=list(form.items.data or []) or None,
-                                recorded_by=current_user, actor=current_actor())
+                                token=form.token.data or None, recorded_by=current_user, actor=current_actor())
     except Invalid as exc:
         db.session.rollback()
         form_errors_from(exc, form)

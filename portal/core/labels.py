@@ -170,7 +170,8 @@ PAYMENT_METHOD = {"cheque": _l("Chèque"), "card": _l("Carte bancaire (au cabine
 ITEM_KIND = {"installment": _l("Échéance"), "fee": _l("Honoraires")}
 # "Paiements à vérifier": why an online payment waits for staff.
 FLAG_KIND = {"excess": _l("Payé au-delà du solde"), "unmatched": _l("Session payée sans dossier reconnu"),
-             "amount_mismatch": _l("Montant différent"), "not_paid": _l("Session non payée")}
+             "amount_mismatch": _l("Montant différent"), "not_paid": _l("Session non payée"),
+             "refund": _l("Remboursement fait dans Stripe")}
 REFUND_STATUS = {"pending": _l("en cours"), "succeeded": _l("remboursé"), "failed": _l("échec")}
 
 

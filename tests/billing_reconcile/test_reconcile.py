@@ -109,7 +109,7 @@ def test_a_paid_session_of_an_unknown_file_is_flagged_not_recorded(shop, stub, m
     assert sorted((f.kind, f.session_id, f.amount_cents) for f in flags) == sorted(
         [(FlagKind.unmatched, unknown["id"], 5000), (FlagKind.unmatched, foreign["id"], 7000)])
     assert all(f.patient_id is None and f.resolved_at is None for f in flags)
-    assert "no patient" in next(f.message for f in flags if f.session_id == unknown["id"])
+    assert "aucun dossier" in next(f.message for f in flags if f.session_id == unknown["id"])
     assert payments(shop.child) == [] and payments(stranger) == [] and _receipts() == []
     again = _run(shop)
     assert (again.found, again.fixed, again.flagged) == (2, 0, 0) and len(all_flags(shop.practice)) == 2
