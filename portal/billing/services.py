@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_currency
 from flask_babel import get_locale, gettext as _
 from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import selectinload
 
 from portal.billing.models import (OFFLINE_METHODS, Allocation, BillingItem, ItemKind, Payment, PaymentMethod, Refund,
                                    RefundPart, RefundStatus)
@@ -116,10 +117,12 @@ def practice_today(practice) -> date:
     return datetime.now(ZoneInfo(practice.timezone)).date()
 
 
-def ledger(*, practice_id: int, patient_id: int, at: date, due_only: bool = False) -> Ledger:
+def ledger(*, practice_id: int, patient_id: int, at: date, due_only: bool = False,
+           with_details: bool = False) -> Ledger:
     """The file's ledger at `at`: three statements whatever the number of items (items, paid per
     item up to `at`, payments). `due_only` leaves out the installments not yet due (the option
-    "Afficher que les échéances dues")."""
+    "Afficher que les échéances dues"); `with_details` loads the payments' refunds and who
+    recorded them, two statements more (the console's tab)."""
     items = list(db.session.scalars(
         select(BillingItem).where(BillingItem.practice_id == practice_id, BillingItem.patient_id == patient_id)
         .order_by(BillingItem.due_date, BillingItem.id)))
@@ -132,9 +135,12 @@ def ledger(*, practice_id: int, patient_id: int, at: date, due_only: bool = Fals
                 result.installments.append(line)
         else:
             result.fees.append(line)
-    result.payments = list(db.session.scalars(
-        select(Payment).where(Payment.practice_id == practice_id, Payment.patient_id == patient_id)
-        .order_by(Payment.paid_on.desc(), Payment.id.desc())))
+    payments = (select(Payment).where(Payment.practice_id == practice_id, Payment.patient_id == patient_id)
+                .order_by(Payment.paid_on.desc(), Payment.id.desc()))
+    if with_details:  # the console lists each payment's refunds and who recorded them: no query per row
+        payments = payments.options(selectinload(Payment.refunds).selectinload(Refund.recorded_by),
+                                    selectinload(Payment.recorded_by))
+    result.payments = list(db.session.scalars(payments))
     return result
 
 

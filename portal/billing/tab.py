@@ -32,7 +32,7 @@ def payment_form(patient, ledger, *, submitted: bool) -> PaymentForm:
 def context(patient, *, new_item: ItemForm | None = None, payment: PaymentForm | None = None) -> dict:
     """The ledger at the practice's today, and the two forms (blank, or as submitted)."""
     today = services.practice_today(g.practice)
-    ledger = services.ledger(practice_id=g.practice.id, patient_id=patient.id, at=today)
+    ledger = services.ledger(practice_id=g.practice.id, patient_id=patient.id, at=today, with_details=True)
     if new_item is None:
         owner = services.default_responsible(patient)
         new_item = item_form(patient, submitted=False, due_date=today,

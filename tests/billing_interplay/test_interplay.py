@@ -154,3 +154,40 @@ def test_a_dashboard_refund_of_an_excess_session_is_flagged_not_taken_from_the_i
     assert db.session.scalar(select(Refund.id)) is None and _balance(practice, child) == 0
     flagged = db.session.scalar(select(BillingFlag).where(BillingFlag.kind == FlagKind.refund))
     assert flagged is not None and "Stripe" in flagged.message and flagged.patient_id == child.id
+
+
+def test_the_console_tab_costs_the_same_statements_whatever_the_payments_and_refunds(app, family, desk,  # noqa: F811
+                                                                                      make_staff):
+    from sqlalchemy import event
+
+    from portal.accounts.models import Role
+
+    practice, child = family
+    client = desk(make_staff(practice, Role.practitioner))
+    today = services.practice_today(practice)
+    services.add_item(practice=practice, patient=child, kind=ItemKind.installment, label="Traitement",
+                      amount_cents=1_000_000, due_date=today, actor=OPERATOR)
+
+    def pay(n):
+        for i in range(n):
+            payment = services.record_payment(practice=practice, patient=child, amount_cents=1000,
+                                              method=PaymentMethod.cash, paid_on=today, actor=OPERATOR)
+            refunds.refund_payment(practice=practice, payment=payment, amount_cents=100, reason="Monnaie",
+                                   token=f"{'t' * 20}{len(payment.refunds)}{payment.id:04d}", actor=OPERATOR)
+        commit()
+
+    def statements() -> int:
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = client.get(f"/console/patients/{child.id}?rubrique=paiements")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert page.status_code == 200 and "Monnaie" in page.get_data(as_text=True)
+        return len(seen)
+
+    pay(3)
+    few = statements()
+    pay(12)
+    assert statements() == few
