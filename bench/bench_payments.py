@@ -100,7 +100,7 @@ def payment_row(practice_id: int, patient_id: int, *, amount: int, method: str, 
     return {"practice_id": practice_id, "patient_id": patient_id, "amount_cents": amount,
             "method": PaymentMethod(method), "paid_on": paid_on, "payer_id": payer[0] if payer else None,
             "payer_name": payer[1] if payer else patient_name, "reference": reference.strip(), "note": "",
-            "recorded_by_id": recorded_by, "created_at": now}
+            "recorded_by_id": recorded_by, "form_token": None, "created_at": now}
 
 
 def _reference(rng: random.Random, method: str) -> str:
@@ -185,7 +185,7 @@ def load_billing(rng: random.Random, practice_id: int, staff_id: int | None, tod
                             "amount_cents": amount, "status": status, "reason": "Trop perçu",
                             "refunded_on": min(today, row["paid_on"] + timedelta(days=rng.randint(0, 6))),
                             "stripe_refund_id": "re_" + secrets.token_hex(12) if row["method"].value == "online"
-                            else None, "recorded_by_id": staff_id, "created_at": now})
+                            else None, "method": row["method"], "recorded_by_id": staff_id, "created_at": now})
             parts_for.append((item_id, amount))
     if refunds:
         refund_ids = conn.execute(insert(Refund.__table__).returning(Refund.__table__.c.id,
