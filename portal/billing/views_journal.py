@@ -1,7 +1,8 @@
 """The console's Paiements page (seed 000 "Paiements": the payments of a day; issue 5: of any
 period, by method, with a CSV export and a chart of the days). Every staff role may see it (the
-secretariat handles payments, as on a patient's Paiements tab); it goes when the practice
-switches the payments module off. A bad period comes back in place (422) as it was typed."""
+secretariat handles payments, as on a patient's Paiements tab). The practice's "Paiements" option
+decides what patients see (seed 000); the console's accounting stays whatever it says, like the
+patient's tab. A bad period comes back in place (422) as it was typed."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,7 +15,7 @@ from portal.billing import bp, journal, services
 from portal.billing.forms import JournalForm
 from portal.billing.models import PaymentMethod
 from portal.console import charts
-from portal.core.auth import module_required, staff_required
+from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import Invalid
 from portal.core.exports import amount_cell, csv_response, date_cell
@@ -55,7 +56,6 @@ def _page(form, status=200, **ctx):
 
 @bp.route(PREFIX)
 @staff_required()
-@module_required("payments")
 def payments():
     """The payments of a day (today by default) or of a period: totals by method, the lines a
     page at a time, and for a period the chart of the days."""
@@ -73,7 +73,6 @@ def payments():
 
 @bp.route(f"{PREFIX}/export.csv")
 @staff_required()
-@module_required("payments")
 def payments_csv():
     """The period's lines as a CSV file for a spreadsheet (French Excel), audited as an export."""
     form = _form()

@@ -14,7 +14,7 @@ from portal.agenda.setup import all_practitioners
 from portal.billing import journal
 from portal.console import bp, charts, health, services
 from portal.console.forms import OPTION_GROUPS, OPTION_KEYS, OptionsForm, PeriodForm
-from portal.core.auth import module_open, staff_required
+from portal.core.auth import staff_required
 from portal.core.db import commit
 from portal.core.errors import DomainError
 from portal.core.web import current_actor, done, form_errors_from, invalid, refused, render
@@ -82,7 +82,7 @@ def statistics():
         form_errors_from(exc, form)
         return invalid("console/statistics.html", form=form, stats=None, chart=None, totals=totals)
     # Seed 000 "Statistiques": the payments per day of the same period, when the module is on.
-    days = journal.per_day(g.practice.id, stats.start, stats.end) if module_open("payments") else None
+    days = journal.per_day(g.practice.id, stats.start, stats.end)
     return render("console/statistics.html", form=form, stats=stats, chart=charts.bar_chart(stats.days),
                   totals=totals, days=days,
                   payments_chart=charts.bar_chart([(d.day, round(d.received / 100)) for d in days]) if days else None)

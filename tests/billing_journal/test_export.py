@@ -95,7 +95,7 @@ def test_the_csv_helper_defuses_formulas_but_not_numbers():
     assert text.startswith("\ufeffa;b\r\n0;\"x;y\"\r\n") and text.count("\r\n") == 1201
 
 
-def test_statistics_page_shows_payments_per_day_when_the_module_is_on(clinic, pay, make_staff, desk):
+def test_statistics_page_shows_payments_per_day(clinic, pay, make_staff, desk):
     practice, (lea, hugo, _zoe) = clinic
     today = services.practice_today(practice)
     pay(lea, 1000)
@@ -111,6 +111,6 @@ def test_statistics_page_shows_payments_per_day_when_the_module_is_on(clinic, pa
     assert len(bars) == 30 and float(bars[-1].attrs["height"]) > 0 and float(bars[0].attrs["height"]) == 0
     link = next(a for a in section.find_all("a"))
     assert link.attrs["href"] == f"{URL}?du={(today - timedelta(days=29)).isoformat()}&au={today.isoformat()}"
-    practice.options = {**(practice.options or {}), "payments": False}
+    practice.options = {**(practice.options or {}), "payments": False}  # the patients' option only
     commit()
-    assert page_of(owner.get("/console/statistiques")).by_id("stats-payments") is None
+    assert page_of(owner.get("/console/statistiques")).by_id("stats-payments") is not None
