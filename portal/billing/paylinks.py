@@ -7,7 +7,6 @@ row is stored: a token is good until it expires or the item is paid. The page sh
 practice's name, the patient's first name and initial, the item's label and the amount."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +25,6 @@ from portal.patients.models import Patient
 
 LINK_LIFETIME = timedelta(days=30)
 _SALT = "overdue-payment-link"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # as online.start_checkout's
 
 
 class LinkGone(DomainError):
@@ -101,11 +99,7 @@ def start_link_checkout(link: PayLink, *, email: str, token: str, success_url: s
     `Invalid` when online payment is not offered or the e-mail is not valid."""
     if not online.offered(link.practice):
         raise Invalid(_("Le paiement en ligne n'est pas proposé par ce cabinet."))
-    email = (email or "").strip()
-    if not email:
-        raise Invalid(_("L'adresse e-mail est nécessaire pour recevoir le reçu."), "email")
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise Invalid(_("Saisissez une adresse e-mail valide."), "email")
+    email = online.check_email(email)
     if not online.TOKEN.match(token or ""):
         raise Invalid(_("Le formulaire a expiré : rechargez la page."))
     practice, patient, item = link.practice, link.patient, link.item

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, g, make_response, redirect, request, url_for
+from flask import abort, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 
 from portal.agenda import services as agenda
@@ -32,12 +32,8 @@ def _page(ledger, today, form=None, status=200):
     if form is not None:
         # The form's answer is a redirect to Stripe's hosted Checkout: browsers check the
         # redirect's target against the page's form-action, so Checkout's origin is allowed here.
-        allow_checkout_form(resp, _checkout_origin())
+        allow_checkout_form(resp)
     return resp
-
-
-def _checkout_origin() -> str:
-    return current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
 
 
 def _typed(cents: int) -> str:
@@ -100,7 +96,7 @@ def _pay_page(appointment, charge, form=None, status=200):
                 returned=request.args.get("en_ligne") == RETURNED)
     resp = make_response(invalid("billing/teleconsult.html", **page) if status == 422 else
                          render("billing/teleconsult.html", status=status, **page))
-    return allow_checkout_form(resp, _checkout_origin())
+    return allow_checkout_form(resp)
 
 
 @bp.route("/paiements/teleconsultation/<int:appointment_id>", methods=["GET", "POST"])

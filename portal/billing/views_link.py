@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Blueprint, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, make_response, redirect, request, url_for
 
 from portal.billing import paylinks
 from portal.billing.forms import PayLinkForm
 from portal.billing.online import offered
 from portal.core.auth import public
 from portal.core.errors import DomainError, NotFound
-from portal.core.security import CSP
+from portal.core.security import allow_checkout_form
 from portal.core.web import form_errors_from, render
 from portal.extensions import limiter
 
@@ -31,9 +31,7 @@ def _page(link, token: str, form=None, status=200):
     resp = make_response(render("billing/paylink.html", status=status, link=link, token=token,
                                 form=form if can_pay else None, returned=request.args.get("en_ligne") == RETURNED))
     if can_pay:
-        # The answer to "Payer" is a redirect to Stripe's hosted Checkout (see billing.views._page).
-        origin = current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
-        resp.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+        allow_checkout_form(resp)  # the answer to "Payer" is a redirect to Stripe's hosted Checkout
     return resp
 
 

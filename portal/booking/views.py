@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import secrets
 
-from flask import Response, abort, current_app, g, make_response, redirect, request, session, url_for
+from flask import Response, abort, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -241,7 +241,7 @@ def _booked_page(practice, appointment, pay_form=None, status=200):
                                 pay_form=pay_form if can_pay else None,
                                 paid_returned=request.args.get("paiement") == "confirmation"))
     if can_pay:
-        allow_checkout_form(resp, current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com")
+        allow_checkout_form(resp)
     return resp
 
 

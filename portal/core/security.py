@@ -54,8 +54,12 @@ def init_app(app: Flask) -> None:
         return resp
 
 
-def allow_checkout_form(response, origin: str):
-    """Let a page's form redirect to Stripe's hosted Checkout: browsers check a form's redirect
-    target against the page's form-action, so Checkout's origin is added for this page only."""
+def allow_checkout_form(response):
+    """Let a page's form redirect to Stripe's hosted Checkout (`STRIPE_CHECKOUT_ORIGIN`): browsers
+    check a form's redirect target against the page's form-action, so Checkout's origin is added
+    for this page only."""
+    from flask import current_app
+
+    origin = current_app.config.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
     response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
     return response
